@@ -1,0 +1,12 @@
+/* method_msgzc.c - PLACEHOLDER until the method lands: refuses every pair. */
+#include <errno.h>
+
+#include "internal.h"
+
+ssize_t zc__m_msg_zerocopy(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
+{
+    (void)ctx; (void)out_fd; (void)in_fd; (void)off; (void)count;
+    return -EOPNOTSUPP;
+}
+
+void zc__msgzc_release(zc_ctx *ctx) { (void)ctx; }

@@ -1,0 +1,348 @@
+/* transfer.c - zc_transfer(): argument checks, the offset convention, the
+ * SIGPIPE guard, the source-integrity check, and ZC_AUTO's choice and
+ * fallback chain. The methods themselves live in method_*.c. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *const method_names[ZC_METHOD_COUNT] = {
+    [ZC_AUTO] = "auto",
+    [ZC_READWRITE] = "readwrite",
+    [ZC_MMAP] = "mmap",
+    [ZC_SENDFILE] = "sendfile",
+    [ZC_SPLICE] = "splice",
+    [ZC_COPY_FILE_RANGE] = "copy_file_range",
+    [ZC_MSG_ZEROCOPY] = "msg_zerocopy",
+    [ZC_URING] = "uring",
+    [ZC_DIRECT] = "direct",
+};
+
+static zc__method_fn *const method_fns[ZC_METHOD_COUNT] = {
+    [ZC_READWRITE] = zc__m_readwrite,
+    [ZC_MMAP] = zc__m_mmap,
+    [ZC_SENDFILE] = zc__m_sendfile,
+    [ZC_SPLICE] = zc__m_splice,
+    [ZC_COPY_FILE_RANGE] = zc__m_copy_file_range,
+    [ZC_MSG_ZEROCOPY] = zc__m_msg_zerocopy,
+    [ZC_URING] = zc__m_uring,
+    [ZC_DIRECT] = zc__m_direct,
+};
+
+ZC_EXPORT const char *zc_method_name(enum zc_method m)
+{
+    return (unsigned)m < ZC_METHOD_COUNT ? method_names[m] : "unknown";
+}
+
+ZC_EXPORT int zc_method_parse(const char *name, enum zc_method *out)
+{
+    if (!name || !out)
+        return -EINVAL;
+    for (unsigned i = 0; i < ZC_METHOD_COUNT; i++) {
+        if (strcmp(name, method_names[i]) == 0) {
+            *out = (enum zc_method)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+enum zc_kind zc__kind(mode_t mode)
+{
+    if (S_ISREG(mode) || S_ISBLK(mode))
+        return ZC_KIND_FILE;
+    if (S_ISFIFO(mode))
+        return ZC_KIND_PIPE;
+    if (S_ISSOCK(mode))
+        return ZC_KIND_SOCKET;
+    if (S_ISCHR(mode))
+        return ZC_KIND_CHAR;
+    return ZC_KIND_OTHER;
+}
+
+/* ZC_AUTO's order of preference per (source, sink) kind. readwrite ends every
+ * chain because it serves any pair; the rest are tried while they refuse.
+ * copy_file_range is only tried file -> file: it answers EINVAL for a socket,
+ * and trying it first there would only cost a syscall (libuv's old bug made
+ * it shadow sendfile). */
+#define CHAIN_MAX 5
+static const uint8_t chain_file_file[CHAIN_MAX] = {
+    ZC_COPY_FILE_RANGE, ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+static const uint8_t chain_file_socket[CHAIN_MAX] = {
+    ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
+static const uint8_t chain_file_pipe[CHAIN_MAX] = {
+    ZC_SPLICE, ZC_SENDFILE, ZC_READWRITE };
+static const uint8_t chain_file_other[CHAIN_MAX] = {
+    ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+static const uint8_t chain_splice[CHAIN_MAX] = { ZC_SPLICE, ZC_READWRITE };
+static const uint8_t chain_any[CHAIN_MAX] = { ZC_READWRITE };
+
+static const uint8_t *auto_chain(enum zc_kind in, enum zc_kind out)
+{
+    if (in == ZC_KIND_FILE) {
+        switch (out) {
+        case ZC_KIND_FILE:   return chain_file_file;
+        case ZC_KIND_SOCKET: return chain_file_socket;
+        case ZC_KIND_PIPE:   return chain_file_pipe;
+        default:             return chain_file_other;
+        }
+    }
+    /* A pipe on either side, or socket -> file/socket: splice moves it
+     * without a user-space copy (through the ctx pipe where neither is one). */
+    if (in == ZC_KIND_PIPE || out == ZC_KIND_PIPE ||
+        (in == ZC_KIND_SOCKET && (out == ZC_KIND_FILE || out == ZC_KIND_SOCKET)))
+        return chain_splice;
+    return chain_any;
+}
+
+static bool method_dead(const zc_ctx *ctx, enum zc_method m, enum zc_kind in,
+                        enum zc_kind out)
+{
+    uint32_t bit = 1u << m;
+
+    return (ctx->dead_all & bit) || (ctx->dead_pair[in][out] & bit);
+}
+
+/* "This method cannot serve this pair", as opposed to "the copy failed". */
+static bool method_refused(ssize_t err)
+{
+    return err == -EINVAL || err == -ENOSYS || err == -EXDEV ||
+           err == -EOPNOTSUPP || err == -EPERM;
+}
+
+static void note_fallback(zc_ctx *ctx, enum zc_method from, enum zc_method to,
+                          ssize_t err, enum zc_kind in, enum zc_kind out)
+{
+    struct zc_stats *st = &ctx->stats;
+    struct zc_fallback *slot;
+
+    /* A kernel without the call, or a seccomp filter forbidding it, will not
+     * change its mind; a refused pair of fd kinds is remembered for the pair. */
+    if (err == -ENOSYS || err == -EPERM)
+        ctx->dead_all |= 1u << from;
+    else
+        ctx->dead_pair[in][out] |= 1u << from;
+
+    st->fallbacks++;
+    st->method[from].refused++;
+    if (st->fallback_log_len == ZC_FALLBACK_LOG) {
+        memmove(st->fallback_log, st->fallback_log + 1,
+                sizeof(st->fallback_log) - sizeof(st->fallback_log[0]));
+        st->fallback_log_len--;
+    }
+    slot = &st->fallback_log[st->fallback_log_len++];
+    slot->from = (uint8_t)from;
+    slot->to = (uint8_t)to;
+    slot->error = (int32_t)err;
+}
+
+static int fd_kinds(zc_ctx *ctx, int out_fd, int in_fd, enum zc_kind *in,
+                    enum zc_kind *out)
+{
+    struct stat st;
+    int ret;
+
+    ret = zc__fstat(ctx, in_fd, &st);
+    if (ret < 0)
+        return ret;
+    *in = zc__kind(st.st_mode);
+    ret = zc__fstat(ctx, out_fd, &st);
+    if (ret < 0)
+        return ret;
+    *out = zc__kind(st.st_mode);
+    return 0;
+}
+
+ZC_EXPORT int zc_method_choose(zc_ctx *ctx, int out_fd, int in_fd,
+                               enum zc_method *out)
+{
+    enum zc_kind ik, ok;
+    const uint8_t *chain;
+    int ret;
+
+    if (!ctx || !out)
+        return -EINVAL;
+    ctx->cur = ZC_AUTO;
+    ret = fd_kinds(ctx, out_fd, in_fd, &ik, &ok);
+    if (ret < 0)
+        return ret;
+    chain = auto_chain(ik, ok);
+    for (int i = 0; i < CHAIN_MAX && chain[i]; i++) {
+        if (!method_dead(ctx, chain[i], ik, ok)) {
+            *out = (enum zc_method)chain[i];
+            return 0;
+        }
+    }
+    *out = ZC_READWRITE;
+    return 0;
+}
+
+static ssize_t run_method(zc_ctx *ctx, enum zc_method m, int out_fd, int in_fd,
+                          off_t *off, size_t count)
+{
+    ctx->cur = m;
+    ctx->stats.method[m].calls++;
+    return method_fns[m](ctx, out_fd, in_fd, off, count);
+}
+
+static ssize_t run_auto(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
+                        size_t count, enum zc_method *used)
+{
+    enum zc_kind ik, ok;
+    const uint8_t *chain;
+    ssize_t ret;
+    int i;
+
+    ctx->cur = ZC_AUTO;
+    ret = fd_kinds(ctx, out_fd, in_fd, &ik, &ok);
+    if (ret < 0)
+        return ret;
+    chain = auto_chain(ik, ok);
+    for (i = 0; i < CHAIN_MAX && chain[i]; i++) {
+        enum zc_method m = (enum zc_method)chain[i];
+        bool last = i + 1 == CHAIN_MAX || !chain[i + 1];
+
+        if (!last && method_dead(ctx, m, ik, ok))
+            continue;
+        *used = m;
+        ret = run_method(ctx, m, out_fd, in_fd, off, count);
+        if (last || !method_refused(ret))
+            return ret;
+        note_fallback(ctx, m, (enum zc_method)chain[i + 1], ret, ik, ok);
+    }
+    return ret;
+}
+
+static bool same_source(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+           a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* SIGPIPE would kill a caller that did not ask for it: block it around the
+ * transfer and swallow the one a broken pipe raised, unless it was already
+ * blocked (then it is the caller's to handle, and may have been pending). */
+struct sigpipe_guard {
+    bool armed;
+    sigset_t old;
+};
+
+static void sigpipe_block(zc_ctx *ctx, struct sigpipe_guard *g)
+{
+    sigset_t set;
+
+    g->armed = false;
+    if (ctx->flags & ZC_SIGPIPE_HANDLED)
+        return;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    ctx->stats.syscalls++;
+    if (pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0)
+        g->armed = true;
+}
+
+static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
+{
+    sigset_t set;
+
+    if (!g->armed)
+        return;
+    if (ret == -EPIPE && !sigismember(&g->old, SIGPIPE)) {
+        const struct timespec zero = { 0, 0 };
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        ctx->stats.syscalls++;
+        while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+            ctx->stats.syscalls++;
+    }
+    ctx->stats.syscalls++;
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
+                              size_t count, enum zc_method method)
+{
+    struct sigpipe_guard guard;
+    struct stat before, after;
+    enum zc_method used = method;
+    off_t pos, *off = offset;
+    bool own_pos = false;
+    ssize_t ret;
+
+    if (!ctx || (unsigned)method >= ZC_METHOD_COUNT)
+        return -EINVAL;
+    if (out_fd < 0 || in_fd < 0)
+        return -EBADF;
+    ctx->stats.calls++;
+    if (count == 0)
+        return 0;
+    ctx->cur = method;
+
+    if (off && *off < 0)
+        return -EINVAL;
+    if (!off) {
+        /* A seekable source gets an explicit offset so every method can use
+         * pread-style calls; its file position is advanced afterwards. */
+        pos = zc__lseek(ctx, in_fd, 0, SEEK_CUR);
+        if (pos >= 0) {
+            off = &pos;
+            own_pos = true;
+        } else if (pos != -ESPIPE) {
+            return pos;
+        }
+    }
+    if (off) {
+        if (*off == ZC_OFF_MAX)
+            return -EOVERFLOW;
+        if (count > (uint64_t)(ZC_OFF_MAX - *off))
+            count = (size_t)(ZC_OFF_MAX - *off);
+    }
+
+    if (ctx->flags & ZC_VERIFY_SOURCE) {
+        ret = zc__fstat(ctx, in_fd, &before);
+        if (ret < 0)
+            return ret;
+    }
+
+    sigpipe_block(ctx, &guard);
+    if (method == ZC_AUTO)
+        ret = run_auto(ctx, out_fd, in_fd, off, count, &used);
+    else
+        ret = run_method(ctx, method, out_fd, in_fd, off, count);
+    sigpipe_restore(ctx, &guard, ret);
+
+    if (ret > 0) {
+        ctx->stats.bytes += (uint64_t)ret;
+        ctx->stats.method[used].bytes += (uint64_t)ret;
+    } else if (ret < 0 && ret != -EAGAIN) {
+        ctx->stats.method[used].errors++;
+    }
+
+    if (own_pos) {
+        off_t r = zc__lseek(ctx, in_fd, pos, SEEK_SET);
+
+        if (r < 0 && ret >= 0)
+            ret = r;
+    }
+
+    if ((ctx->flags & ZC_VERIFY_SOURCE) && ret >= 0) {
+        int r = zc__fstat(ctx, in_fd, &after);
+
+        if (r < 0)
+            return r;
+        if (!same_source(&before, &after)) {
+            ctx->stats.stale++;
+            return -ESTALE;
+        }
+    }
+    return ret;
+}
