@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -124,8 +125,15 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
     enum zc_method m = body_method(w);
     ssize_t n = zc_transfer(w->zc, c->io.fd, c->resp.file->fd, &s->off, s->len, m);
 
-    if (n < 0 && m != ZC_AUTO && w->cfg->method == ZC_AUTO && method_refused(n)) {
-        /* The method resolved earlier refused after all: let auto choose. */
+    if (n < 0 && m != ZC_AUTO && method_refused(n)) {
+        /* The method cannot serve file -> TCP socket here (resolved earlier
+         * and refused now, or named by --method but unsupported, like
+         * copy_file_range): auto keeps the server serving. */
+        if (w->cfg->method != ZC_AUTO && !w->method_warned) {
+            fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
+                    "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
+            w->method_warned = true;
+        }
         w->body_method_resolved = false;
         m = ZC_AUTO;
         n = zc_transfer(w->zc, c->io.fd, c->resp.file->fd, &s->off, s->len, m);

@@ -108,12 +108,8 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
         close(fd);
         return 403;
     }
-    {
-        const char *name = S_ISREG(st.st_mode) && relpath[0] ? relpath : path;
-
-        out->file = zc_file_make(fd, &st, path, len, relpath,
-                                 zc_mime_lookup(fs->mime, name, strlen(name)), now_ms);
-    }
+    out->file = zc_file_make(fd, &st, path, len, relpath,
+                             zc_mime_lookup(fs->mime, relpath, strlen(relpath)), now_ms);
     if (!out->file)
         return 503;
     if (fs->cache && len < ZC_FILE_KEY_MAX)
