@@ -48,6 +48,8 @@ static void put(struct out *o, const char *s, size_t n)
 {
     if ((size_t)(o->end - o->p) < n)
         n = (size_t)(o->end - o->p);
+    if (n == 0)
+        return;                         /* s may be NULL */
     memcpy(o->p, s, n);
     o->p += n;
 }

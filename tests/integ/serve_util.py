@@ -137,6 +137,12 @@ class Server:
             self.proc.wait(timeout=IO_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
+        if self.proc.stderr and not self.proc.stderr.closed:
+            err = self.proc.stderr.read().decode(errors="replace")
+            bad = [l for l in err.splitlines()
+                   if "runtime error:" in l or "Sanitizer" in l]
+            if not ok(not bad, "server stderr has no sanitizer report"):
+                print("#   " + "\n#   ".join(bad[:10]), flush=True)
         for f in (self.proc.stdout, self.proc.stderr):
             if f:
                 f.close()
