@@ -16,6 +16,7 @@ struct zc_file_cache {
     int root_fd;
     unsigned max_entries, count, nbuckets;
     int64_t valid_ms;
+    size_t body_bytes;                      /* cached contents, all entries */
     struct zc_file *lru_head, *lru_tail;    /* head: most recently used */
     struct zc_file **buckets;
 };
@@ -80,6 +81,7 @@ struct zc_file *zc_file_make(int fd, const struct stat *st, const char *key,
     f->ctime = st->st_ctim;
     f->mime = mime;
     f->validated_ms = now_ms;
+    f->body = NULL;
     f->hash = hash_key(key, key_len);
     f->bucket_next = f->lru_prev = f->lru_next = NULL;
     f->key_len = key_len;
@@ -99,6 +101,7 @@ void zc_file_unref(struct zc_file *f)
     if (!f || --f->refs > 0)
         return;
     close(f->fd);
+    free(f->body);
     free(f->relpath);
     free(f);
 }
@@ -142,6 +145,8 @@ void zc_file_cache_drop(struct zc_file_cache *c, struct zc_file *f)
     lru_unlink(c, f);
     f->cached = false;
     c->count--;
+    if (f->body)
+        c->body_bytes -= f->size;
     zc_file_unref(f);
 }
 
@@ -159,7 +164,7 @@ void zc_file_cache_free(struct zc_file_cache *c)
  * over or deleted is noticed. statx follows symlinks here; that is safe
  * because a result is only trusted when it names the very inode that
  * openat2(RESOLVE_BENEATH) opened, otherwise the entry is dropped and the
- * path resolved again under the root's confinement. */
+ * path resolved again under the root's confinement. Return: still valid. */
 static bool revalidate(struct zc_file_cache *c, struct zc_file *f, int64_t now_ms)
 {
     struct statx sx;
@@ -171,17 +176,13 @@ static bool revalidate(struct zc_file_cache *c, struct zc_file *f, int64_t now_m
     if (sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev ||
         !S_ISREG(sx.stx_mode))
         return false;
+    /* Changed in place: drop rather than update, since responses in flight
+     * may point at this entry's body and validators. */
     if (sx.stx_size != f->size || sx.stx_mtime.tv_sec != f->mtime.tv_sec ||
         sx.stx_mtime.tv_nsec != (uint32_t)f->mtime.tv_nsec ||
         sx.stx_ctime.tv_sec != f->ctime.tv_sec ||
-        sx.stx_ctime.tv_nsec != (uint32_t)f->ctime.tv_nsec) {
-        f->size = sx.stx_size;
-        f->mtime.tv_sec = sx.stx_mtime.tv_sec;
-        f->mtime.tv_nsec = sx.stx_mtime.tv_nsec;
-        f->ctime.tv_sec = sx.stx_ctime.tv_sec;
-        f->ctime.tv_nsec = sx.stx_ctime.tv_nsec;
-        set_validators(f);
-    }
+        sx.stx_ctime.tv_nsec != (uint32_t)f->ctime.tv_nsec)
+        return false;
     f->validated_ms = now_ms;
     return true;
 }
@@ -224,4 +225,37 @@ void zc_file_cache_put(struct zc_file_cache *c, struct zc_file *f)
     f->cached = true;
     c->count++;
     zc_file_ref(f);
+}
+
+int zc_file_cache_body(struct zc_file_cache *c, struct zc_file *f, const char **out)
+{
+    size_t got = 0;
+    char *buf;
+
+    if (f->body) {
+        *out = f->body;
+        return 0;
+    }
+    if (!c || !f->cached || f->size == 0 || f->size > ZC_FILE_BODY_MAX ||
+        c->body_bytes + f->size > ZC_FILE_BODY_BUDGET)
+        return -ENOSPC;
+    buf = malloc(f->size);
+    if (!buf)
+        return -ENOSPC;
+    while (got < f->size) {
+        ssize_t n = pread(f->fd, buf + got, f->size - got, (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            zc_file_cache_drop(c, f);
+            return -ESTALE;
+        }
+        got += (size_t)n;
+    }
+    f->body = buf;
+    c->body_bytes += f->size;
+    *out = buf;
+    return 0;
 }

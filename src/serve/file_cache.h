@@ -3,10 +3,17 @@
  * A hot file costs no open, fstat or close per request. Entries are
  * revalidated when older than the cache's validity (default 1 s, like
  * lighttpd's stat cache; nginx's open_file_cache_valid defaults to 60 s) with
- * one statx() of the path: a different inode (file replaced) drops the entry;
- * a changed size or mtime (file rewritten in place) refreshes the stat and the
- * validators. A transfer that finds the file shorter than its cached size
- * invalidates the entry at once. Not thread-safe: one cache per worker. */
+ * one statx() of the path: any change of inode, size, mtime or ctime (file
+ * replaced, rewritten, touched) drops the entry, and the next request opens
+ * the file again. A transfer that finds the file shorter than its cached size
+ * drops it at once.
+ *
+ * Small files (up to ZC_FILE_BODY_MAX) may also keep their bytes, read once,
+ * within a per-cache byte budget: a hit then costs no syscall at all and the
+ * response is one writev of headers + cached body. Those bytes are as fresh
+ * as the entry's stat (the validity window). Entries are immutable once
+ * cached, so a response in flight can keep pointing at them.
+ * Not thread-safe: one cache per worker. */
 #ifndef ZC_SERVE_FILE_CACHE_H
 #define ZC_SERVE_FILE_CACHE_H
 
@@ -30,6 +37,7 @@ struct zc_file {
     size_t etag_len;
     char last_modified[32];         /* IMF-fixdate of mtime */
     int64_t validated_ms;
+    char *body;                     /* whole contents, or NULL */
     /* cache bookkeeping */
     uint32_t hash;
     struct zc_file *bucket_next, *lru_prev, *lru_next;
@@ -39,6 +47,9 @@ struct zc_file {
 };
 
 struct zc_file_cache;
+
+#define ZC_FILE_BODY_MAX (16 * 1024)
+#define ZC_FILE_BODY_BUDGET ((size_t)8 << 20)   /* bytes per cache */
 
 /* zc_file_cache_new - a cache of at most @max_entries open files, each
  * trusted for @valid_ms after its last check (0: statx on every hit).
@@ -66,6 +77,12 @@ void zc_file_cache_put(struct zc_file_cache *c, struct zc_file *f);
 /* zc_file_cache_drop - remove @f from the cache (it stays alive while
  * references remain): call it when the file proved shorter than cached. */
 void zc_file_cache_drop(struct zc_file_cache *c, struct zc_file *f);
+
+/* zc_file_cache_body - the cached contents of @f, read on first use.
+ * Return: 0 with *out set; -ENOSPC when @f is not cached, too large or over
+ * the budget (read it another way); -ESTALE when the file proved shorter
+ * than its stat (the entry was dropped: resolve again). */
+int zc_file_cache_body(struct zc_file_cache *c, struct zc_file *f, const char **out);
 
 void zc_file_ref(struct zc_file *f);
 void zc_file_unref(struct zc_file *f);
