@@ -488,6 +488,10 @@ int zc_http_parse_request(const char *buf, size_t len,
     /* RFC 9112 6.3: both framings at once is how requests are smuggled. */
     if (req->content_length >= 0 && req->transfer_encoding.p)
         return -400;
+    /* RFC 9112 6.1: a 1.0 request with Transfer-Encoding has faulty framing
+     * (1.0 intermediaries do not know it): 400 and close. */
+    if (req->version_minor == 0 && req->transfer_encoding.p)
+        return -400;
     if (req->version_minor == 1 && !req->host.p)
         return -400;
     if (req->has_connection_close)

@@ -82,8 +82,10 @@ struct zc_http_req {
  * obs-fold, no control characters (HTAB allowed in values; bytes 0x80-0xFF
  * are accepted in the target and in values as obs-text), one Host in 1.1
  * with a valid authority, Content-Length digits only and not together with
- * Transfer-Encoding, no duplicate Host / Content-Length / Range / If-* (or
- * the other fields stored in *req). An unknown but valid method is not an
+ * Transfer-Encoding, no Transfer-Encoding in 1.0, no duplicate Host /
+ * Content-Length / Range / If-* (or the other fields stored in *req).
+ * Neither a body nor Transfer-Encoding is otherwise judged here: the server
+ * decides what to do with them. An unknown but valid method is not an
  * error: it is reported as ZC_HTTP_OTHER (answer 501).
  * Return: bytes of the head consumed (through the blank line) with *req
  * filled; ZC_HTTP_PARTIAL when the head is not complete yet (and within the

@@ -125,6 +125,7 @@ static const struct parse_case {
     { "CL and TE", IN("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"), -400, NULL, 0, 0 },
     { "TE and CL", IN("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"), -400, NULL, 0, 0 },
     { "TE alone is reported", IN("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"), ALL, "/", 1, 1 },
+    { "TE in 1.0", IN("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), -400, NULL, 0, 0 },
     { "duplicate TE", IN("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"), -400, NULL, 0, 0 },
     /* duplicates of conditional and range fields */
     { "duplicate Range", IN("GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=0-1\r\n\r\n"), -400, NULL, 0, 0 },
