@@ -49,7 +49,7 @@ def test_get_head(srv):
     eq(r.status, 200, "GET file: 200")
     eq(r.body, b"hello, zcopy\n", "GET file: exact body")
     eq(r.get("content-length"), "13", "Content-Length")
-    eq(r.get("content-type"), "text/plain", "Content-Type from mime.types")
+    eq(r.get("content-type"), "text/plain; charset=utf-8", "Content-Type from mime.types")
     eq(r.get("accept-ranges"), "bytes", "Accept-Ranges: bytes")
     eq(r.get("last-modified"), email.utils.formatdate(st.st_mtime, usegmt=True),
        "Last-Modified is the file's mtime")
@@ -73,7 +73,7 @@ def test_get_head(srv):
     eq(len(data), len(resps[0].raw_head) + 4 + len(resps[1].raw_head) + 4 + 13,
        "HEAD carried no body")
 
-    for name, ctype in (("page.html", "text/html"), ("img.png", "image/png"),
+    for name, ctype in (("page.html", "text/html; charset=utf-8"), ("img.png", "image/png"),
                         ("noext", "application/octet-stream")):
         eq(request(srv, "GET", "/" + name).get("content-type"), ctype,
            "Content-Type of %s" % name)
@@ -187,7 +187,7 @@ def test_dirs(srv, listing_srv):
     eq(r.get("location"), "/docs/?x=1", "301 keeps the query")
     r = request(srv, "GET", "/docs/")
     eq((r.status, r.body), (200, b"<h1>docs</h1>\n"), "index file served")
-    eq(r.get("content-type"), "text/html", "index file Content-Type")
+    eq(r.get("content-type"), "text/html; charset=utf-8", "index file Content-Type")
     eq(request(srv, "GET", "/bare/").status, 403, "no index, no --listing: 403")
 
     r = request(listing_srv, "GET", "/bare/")
