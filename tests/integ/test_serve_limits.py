@@ -43,6 +43,8 @@ def test_malformed(srv):
          b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
         ("differing Content-Length",
          b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+        ("bare LF line ends", b"GET /a.txt HTTP/1.1\nHost: t\n\n", 400),
+        ("bare LF in a field line", b"GET /a.txt HTTP/1.1\r\nHost: t\nX-A: 1\r\n\r\n", 400),
         ("obs-fold", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A: 1\r\n  folded\r\n\r\n", 400),
         ("field without colon", b"GET /a.txt HTTP/1.1\r\n" + H + b"NoColon\r\n\r\n", 400),
         ("space before colon", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A : 1\r\n\r\n", 400),
