@@ -20,6 +20,25 @@ static const char *const out_names[T_OUT_COUNT] = {
     [T_OUT_FILE] = "file", [T_OUT_NULL] = "devnull",
 };
 
+/* Source: a regular file, for every row. */
+static const bool serves[ZC_METHOD_COUNT][T_OUT_COUNT] = {
+    /*                      tcp unix pipe file null */
+    [ZC_AUTO]            = { 1,  1,   1,   1,   1 },
+    [ZC_READWRITE]       = { 1,  1,   1,   1,   1 },
+    [ZC_MMAP]            = { 1,  1,   1,   1,   1 },
+    [ZC_SENDFILE]        = { 1,  1,   1,   1,   1 },
+    [ZC_SPLICE]          = { 1,  1,   1,   1,   1 },
+    [ZC_COPY_FILE_RANGE] = { 0,  0,   0,   1,   0 },
+    [ZC_MSG_ZEROCOPY]    = { 1,  0,   0,   0,   0 },
+    [ZC_URING]           = { 1,  1,   1,   0,   0 },
+    [ZC_DIRECT]          = { 1,  1,   1,   1,   1 },
+};
+
+bool t_method_serves(enum zc_method m, enum t_out_kind kind)
+{
+    return (unsigned)m < ZC_METHOD_COUNT && kind < T_OUT_COUNT && serves[m][kind];
+}
+
 const char *t_out_name(enum t_out_kind kind)
 {
     return kind < T_OUT_COUNT ? out_names[kind] : "?";

@@ -47,6 +47,10 @@ ssize_t t_transfer_all(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
 /* FNV-1a of the pattern bytes [off, off + len). */
 uint64_t t_pattern_hash(uint64_t off, uint64_t len);
 
+/* Does @m serve a regular file -> @kind pair (DESIGN.md, "fd pairs it can
+ * serve")? A served pair must arrive byte-exact; another returns -EINVAL. */
+bool t_method_serves(enum zc_method m, enum t_out_kind kind);
+
 /* Does the method run at all in this build (not a placeholder, not missing
  * a kernel feature)? It must move 1 byte to its home sink. On no, *why
  * says why, for the TAP skip line. */

@@ -13,20 +13,6 @@
 #include "xferutil.h"
 #include "zcopy.h"
 
-/* Source kind: a regular file, for every row. */
-static const bool serves[ZC_METHOD_COUNT][T_OUT_COUNT] = {
-    /*                      tcp unix pipe file null */
-    [ZC_AUTO]            = { 1,  1,   1,   1,   1 },
-    [ZC_READWRITE]       = { 1,  1,   1,   1,   1 },
-    [ZC_MMAP]            = { 1,  1,   1,   1,   1 },
-    [ZC_SENDFILE]        = { 1,  1,   1,   1,   1 },
-    [ZC_SPLICE]          = { 1,  1,   1,   1,   1 },
-    [ZC_COPY_FILE_RANGE] = { 0,  0,   0,   1,   0 },
-    [ZC_MSG_ZEROCOPY]    = { 1,  0,   0,   0,   0 },
-    [ZC_URING]           = { 1,  1,   1,   0,   0 },
-    [ZC_DIRECT]          = { 1,  1,   1,   1,   1 },
-};
-
 static const size_t sizes[] = { 0, 1, 4095, 4096, 65537, (8u << 20) + 3 };
 
 struct source {
@@ -110,7 +96,7 @@ int main(void)
                              sizes[si], nb ? "non-blocking" : "blocking");
                     if (!available)
                         t_ok(1, "%s # SKIP %s", name, why);
-                    else if (serves[m][k])
+                    else if (t_method_serves(m, (enum t_out_kind)k))
                         run_served(ctx, m, (enum t_out_kind)k, nb, si, name);
                     else
                         run_refused(ctx, m, (enum t_out_kind)k, nb, si, name);
