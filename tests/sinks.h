@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,6 +166,29 @@ static uint64_t pattern_hash(uint64_t len)
     return h;
 }
 
+/* Mappings of @fd's file in this process (by inode, from /proc/self/maps):
+ * 0 once a method released all it mapped. */
+__attribute__((unused))
+static int maps_of(int fd)
+{
+    struct stat st;
+    char line[512];
+    FILE *f;
+    int n = 0;
+
+    if (fstat(fd, &st) < 0 || !(f = fopen("/proc/self/maps", "re")))
+        abort();
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long ino = 0;
+
+        if (sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
+            ino == (unsigned long long)st.st_ino)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 /* One case: a pattern file of @size bytes through @m into a fresh sink. */
 __attribute__((unused))
 static void sink_case(zc_ctx *ctx, enum zc_method m, enum sink_kind kind,
@@ -178,6 +202,11 @@ static void sink_case(zc_ctx *ctx, enum zc_method m, enum sink_kind kind,
 
     sink_open(&s, kind, o);
     n = sink_pump(ctx, s.out_fd, in_fd, (size_t)size, m, &eagains);
+    /* A blocking call leaves nothing mapped behind (non-blocking zero-copy
+     * sends may keep theirs until the completions arrive). */
+    if (!o->nonblock)
+        t_is_int(maps_of(in_fd), 0, "%s -> %s, %llu bytes: nothing left mapped",
+                 zc_method_name(m), sink_names[kind], (unsigned long long)size);
     sink_close(&s, &bytes, &hash);
     t_is_int(n, (long long)size, "%s -> %s, %llu bytes%s: moved all",
              zc_method_name(m), sink_names[kind], (unsigned long long)size,
