@@ -75,6 +75,7 @@ struct zc_zsock {
     ino_t ino;                  /* fd numbers are reused; the inode is not */
     uint32_t next_id;           /* number the kernel gives our next ZC send */
     bool plain;                 /* send without MSG_ZEROCOPY from now on */
+    bool starved;               /* ENOBUFS persisted: plain until a completion */
     unsigned npending;
     struct zc_zmap *head, **tail;
 };
@@ -146,6 +147,7 @@ static void apply_range(zc_ctx *ctx, struct zc_zsock *s, uint32_t lo, uint32_t h
 
     if (copied)
         s->plain = true;
+    s->starved = false;         /* the completion freed option memory */
     while (*pp) {
         struct zc_zmap *m = *pp;
         uint32_t start, n, from = lo - m->first;
@@ -317,6 +319,14 @@ static int sock_get(zc_ctx *ctx, int fd, const struct stat *st,
     return 0;
 }
 
+static bool sends_in_flight(const struct zc_zsock *s)
+{
+    for (const struct zc_zmap *m = s->head; m; m = m->next)
+        if (m->ndone < m->nsends)
+            return true;
+    return false;
+}
+
 static int map_reserve(struct zc_zmap *m)
 {
     uint32_t cap;
@@ -339,7 +349,7 @@ static ssize_t send_piece(zc_ctx *ctx, struct zc_zsock *s, struct zc_zmap *m,
                           const char *p, size_t len)
 {
     for (int tries = 0;; tries++) {
-        bool zc = !s->plain && tries <= ENOBUFS_RETRIES;
+        bool zc = !s->plain && !s->starved;
         ssize_t n;
 
         if (zc && map_reserve(m) < 0)
@@ -353,9 +363,21 @@ static ssize_t send_piece(zc_ctx *ctx, struct zc_zsock *s, struct zc_zmap *m,
         }
         if (n != -ENOBUFS || !zc)
             return n;
-        /* Notifications not yet read hold the option memory: read them,
-         * and if none was there, give the pending ones a moment. */
-        if (reap(ctx, s) == 0 && s->npending) {
+        /* Notifications not yet read hold the option memory: read them;
+         * if none was there but sends are in flight, give them a moment.
+         * With nothing in flight, or after a few rounds, send plainly
+         * until a completion frees memory (apply_range clears starved). */
+        if (tries >= ENOBUFS_RETRIES) {
+            s->starved = true;
+            continue;
+        }
+        if (reap(ctx, s) > 0)
+            continue;
+        if (!sends_in_flight(s)) {
+            s->starved = true;
+            continue;
+        }
+        {
             struct pollfd pf = { .fd = s->fd, .events = 0 };
 
             zc__count(ctx);
