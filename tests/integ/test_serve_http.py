@@ -41,6 +41,13 @@ def test_help():
     p = subprocess.run([zcopy(), "serve", root, "--listen", "nowhere"],
                        capture_output=True, timeout=10)
     eq(p.returncode, 2, "bad --listen is a usage error")
+    # A port already in use is refused, not silently shared through
+    # SO_REUSEPORT with whoever holds it.
+    with Server(root, "--threads", "1") as first:
+        p = subprocess.run([zcopy(), "serve", root, "--listen",
+                            "127.0.0.1:%d" % first.port], capture_output=True, timeout=10)
+        eq(p.returncode, 1, "port in use: exit 1")
+        ok(b"in use" in p.stderr, "port in use: says so")
 
 
 def test_get_head(srv):

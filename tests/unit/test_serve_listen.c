@@ -53,6 +53,11 @@ int main(void)
     t_ok(fb >= 0, "second SO_REUSEPORT listener on the same port");
     t_is_int(ntohs(((struct sockaddr_in *)&b.sa)->sin_port),
              ntohs(((struct sockaddr_in *)&a.sa)->sin_port), "same port");
+    b = a;
+    t_is_int(zc_listen_claim(&b), -EADDRINUSE, "claim refuses a port with a listener");
+    t_is_int(zc_listen_parse("127.0.0.1:0", &b), 0, "parse port 0 again");
+    t_is_int(zc_listen_claim(&b), 0, "claim port 0");
+    t_ok(ntohs(((struct sockaddr_in *)&b.sa)->sin_port) != 0, "claim picked a port");
     if (fa >= 0)
         close(fa);
     if (fb >= 0)
