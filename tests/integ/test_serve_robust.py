@@ -165,7 +165,7 @@ def test_emfile():
 
 def test_sigterm_drain():
     write(root, "big.bin", big_data)
-    with Server(root, "--threads", "2") as srv:
+    with Server(root, "--threads", "2", "--drain-timeout", "60") as srv:
         idle = srv.connect()
         idle.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
         read_head(idle)
