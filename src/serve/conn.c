@@ -108,7 +108,7 @@ static void advance_mem(struct zc_resp *r, size_t n)
 
 static enum zc_method body_method(struct zc_worker *w)
 {
-    if (w->cfg->method != ZC_AUTO)
+    if (w->cfg->method != ZC_AUTO && !w->method_warned)
         return w->cfg->method;
     return w->body_method_resolved ? w->body_method : ZC_AUTO;
 }
@@ -130,6 +130,7 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
          * and refused now, or named by --method but unsupported, like
          * copy_file_range): auto keeps the server serving. */
         if (w->cfg->method != ZC_AUTO && !w->method_warned) {
+            /* Said once; from now on this worker uses auto (resolved). */
             fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
                     "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
             w->method_warned = true;

@@ -62,7 +62,7 @@ struct zc_worker {
      * first file -> socket transfer (see conn.c); otherwise cfg->method. */
     enum zc_method body_method;
     bool body_method_resolved;
-    bool method_warned;             /* --method refused: said so once */
+    bool method_warned;             /* --method refused: said so, use auto */
 
     struct zc_listener listeners[ZC_SERVE_MAX_LISTEN];
     unsigned nlisteners;
