@@ -26,6 +26,10 @@
 #define ACCEPT_PAUSE_MS 100              /* after EMFILE, before trying again */
 #define FREE_POOL_MAX 64
 #define IOV_MAX_SEGS 16
+/* Responses one connection may finish per turn before it yields to the
+ * others: a client streaming pipelined requests would otherwise keep the
+ * worker to itself for as long as it reads fast enough. */
+#define PIPELINE_BATCH 32
 
 static void conn_run(struct zc_conn *c);
 
@@ -34,10 +38,40 @@ static struct zc_conn *conn_of_timer(struct zc_timer *t)
     return (struct zc_conn *)((char *)t - offsetof(struct zc_conn, timer));
 }
 
+static void ready_unlink(struct zc_conn *c)
+{
+    if (!c->ready)
+        return;
+    if (c->ready_prev)
+        c->ready_prev->ready_next = c->ready_next;
+    else
+        c->w->ready = c->ready_next;
+    if (c->ready_next)
+        c->ready_next->ready_prev = c->ready_prev;
+    c->ready_prev = c->ready_next = NULL;
+    c->ready = false;
+}
+
+static void ready_push(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    if (c->ready)
+        return;
+    c->ready_prev = NULL;
+    c->ready_next = w->ready;
+    if (w->ready)
+        w->ready->ready_prev = c;
+    w->ready = c;
+    c->ready = true;
+    w->loop.poll_only = true;
+}
+
 static void conn_close(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
 
+    ready_unlink(c);
     zc_timer_disarm(&c->timer);
     zc_resp_release(&c->resp);
     zc_loop_del(&w->loop, &c->io);
@@ -303,9 +337,15 @@ static bool read_request(struct zc_conn *c)
 static void conn_run(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
+    unsigned finished = 0;
 
+    ready_unlink(c);
     for (;;) {
         if (c->state == ZC_CONN_READ) {
+            if (finished == PIPELINE_BATCH) {
+                ready_push(c);          /* the rest after the others' turn */
+                return;
+            }
             if (!read_request(c))
                 return;                 /* waiting for bytes, or closed */
             continue;
@@ -323,6 +363,7 @@ static void conn_run(struct zc_conn *c)
         case SEND_DONE:
             if (!finish_response(c))
                 return;
+            finished++;
             break;
         }
     }
@@ -422,6 +463,8 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     /* The request is often already there (the client sends it right after
      * the handshake): try to read before waiting for an edge. */
     c->rd_ready = true;
+    c->ready = false;
+    c->ready_prev = c->ready_next = NULL;
     c->have_req = false;
     c->rpos = c->rlen = c->req_len = 0;
     memset(&c->resp, 0, sizeof(c->resp));
@@ -473,6 +516,24 @@ void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
             continue;
         }
         conn_open(w, fd, &peer);
+    }
+}
+
+void zc_conns_run_ready(struct zc_worker *w)
+{
+    struct zc_conn *list = w->ready, *c;
+
+    /* Take the whole list: connections that yield again while it is being
+     * served wait for the next turn, after epoll had its say. */
+    w->ready = NULL;
+    w->loop.poll_only = false;
+    for (c = list; c; c = list) {
+        list = c->ready_next;
+        if (list)
+            list->ready_prev = NULL;
+        c->ready = false;
+        c->ready_prev = c->ready_next = NULL;
+        conn_run(c);
     }
 }
 

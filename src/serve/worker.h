@@ -72,6 +72,7 @@ struct zc_worker {
     unsigned nconns, max_conns;
     struct zc_conn *conns;          /* all open connections */
     struct zc_conn *free_conns;     /* recycled, so accept rarely mallocs */
+    struct zc_conn *ready;          /* yielded, with requests still buffered */
     unsigned nfree;
     struct zc_timer_list head_timers, idle_timers, send_timers;
 

@@ -159,6 +159,15 @@ def test_pipelining(srv):
        [b"hello, zcopy\n", b"<p>page</p>\n", b"x" * 10, b"hello, zcopy\n"],
        "pipelined bodies in order")
     ok(closed, "closed after the last pipelined request")
+    # More pipelined requests than one turn serves (the connection yields to
+    # others and resumes): all answered, in order.
+    reqs = b"".join(b"GET /%s HTTP/1.1\r\nHost: t\r\n\r\n" % (b"a.txt" if i % 3 else b"noext")
+                    for i in range(99))
+    reqs += b"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    resps, _, closed = exchange(srv, reqs)
+    eq(len(resps), 100, "100 pipelined requests: 100 responses")
+    ok(all(r.body == (b"hello, zcopy\n" if i % 3 else b"x" * 10) for i, r in enumerate(resps[:99])),
+       "100 pipelined responses in order")
     # Bytes dribbled one at a time still make one request.
     with srv.connect() as s:
         for ch in b"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n":
