@@ -324,9 +324,10 @@ static bool read_request(struct zc_conn *c)
             conn_close(c);              /* peer closed or reset */
             return false;
         }
-        /* The head deadline counts from a request's first byte and is not
-         * extended by later ones: a slow drip cannot keep a worker busy. */
-        if (c->rlen == 0)
+        /* The head deadline counts from a request's first byte (from accept
+         * for a connection's first request) and is not extended by later
+         * ones: a slow drip cannot keep a worker busy. */
+        if (c->rlen == 0 && c->timer.list != &w->head_timers)
             zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
         c->rlen += (size_t)n;
         if ((size_t)n < space)
