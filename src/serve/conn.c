@@ -88,6 +88,7 @@ static void conn_close(struct zc_conn *c)
         w->free_conns = c;
         w->nfree++;
     } else {
+        free(c->resp.xbuf);
         free(c);
     }
     /* A closed connection freed an fd: accepting may work again. */
@@ -452,7 +453,9 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     if (c) {
         w->free_conns = c->next;
         w->nfree--;
-    } else if (!(c = malloc(sizeof(*c)))) {
+    } else if ((c = malloc(sizeof(*c)))) {
+        c->resp.xbuf = NULL;
+    } else {
         close(fd);
         return;
     }
@@ -468,12 +471,18 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     c->ready_prev = c->ready_next = NULL;
     c->have_req = false;
     c->rpos = c->rlen = c->req_len = 0;
-    memset(&c->resp, 0, sizeof(c->resp));
+    {
+        char *xbuf = c->resp.xbuf;      /* a recycled struct keeps its buffer */
+
+        memset(&c->resp, 0, sizeof(c->resp));
+        c->resp.xbuf = xbuf;
+    }
     /* MSG_MORE already coalesces headers with the body; without Nagle the
      * last partial segment of each response leaves at once. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (zc_loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         close(fd);
+        free(c->resp.xbuf);
         free(c);
         return;
     }
@@ -566,6 +575,7 @@ void zc_conns_free_pool(struct zc_worker *w)
         struct zc_conn *c = w->free_conns;
 
         w->free_conns = c->next;
+        free(c->resp.xbuf);
         free(c);
     }
     w->nfree = 0;
