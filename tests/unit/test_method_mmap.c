@@ -185,6 +185,8 @@ int main(void)
     test_refusals(ctx);
     test_truncation(ctx, SINK_PIPE);
     test_truncation(ctx, SINK_TCP);
+    sink_case_over_4g(ctx, ZC_MMAP, SINK_PIPE);
+    sink_case_over_4g(ctx, ZC_MMAP, SINK_FILE);
     zc_ctx_free(ctx);
     t_is_int(t_count_fds(), fds_before, "no fd leaked");
     return t_done();

@@ -427,6 +427,7 @@ int main(void)
     test_refusals(ctx);
     test_truncation(ctx);
     test_enobufs();
+    sink_case_over_4g(ctx, ZC_MSG_ZEROCOPY, SINK_TCP);
     zc_ctx_free(ctx);
     t_is_int(t_count_fds(), fds_before, "no fd leaked");
     return t_done();

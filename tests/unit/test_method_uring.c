@@ -374,6 +374,9 @@ int main(void)
     test_truncation(ctx);
     test_held_bytes();
     test_disabled();
+    sink_case_over_4g(ctx, ZC_URING, SINK_PIPE);
+    sink_case_over_4g(ctx, ZC_URING, SINK_TCP);
+    sink_case_over_4g(ctx, ZC_URING, SINK_UNIX);
     zc_ctx_free(ctx);
     t_is_int(t_count_fds(), fds_before, "no fd leaked");
     return t_done();
