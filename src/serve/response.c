@@ -454,6 +454,13 @@ static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
 
     /* The target passed the parser's grammar (no CTLs), so echoing it in a
      * header cannot split the response. */
+    /* Leading slashes collapse to one: "//host/" would send the client to
+     * another host (a protocol-relative URL). */
+    while (before > 1 && path[0] == '/' && path[1] == '/') {
+        path++;
+        plen--;
+        before--;
+    }
     PUT_LIT(&o, "Location: ");
     put(&o, path, before);
     PUT_LIT(&o, "/");

@@ -202,6 +202,11 @@ def test_dirs(srv, listing_srv):
     eq((r.status, r.get("location")), (301, "/docs/"), "directory without slash: 301")
     r = request(srv, "GET", "/docs?x=1")
     eq(r.get("location"), "/docs/?x=1", "301 keeps the query")
+    r = request(srv, "GET", "//docs")
+    eq((r.status, r.get("location")), (301, "/docs/"),
+       "//docs: 301 to /docs/, never a protocol-relative //docs/")
+    r = request(srv, "GET", "//a.txt")
+    eq((r.status, r.body), (200, b"hello, zcopy\n"), "leading // collapses")
     r = request(srv, "GET", "/docs/")
     eq((r.status, r.body), (200, b"<h1>docs</h1>\n"), "index file served")
     eq(r.get("content-type"), "text/html; charset=utf-8", "index file Content-Type")
