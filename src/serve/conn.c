@@ -4,9 +4,10 @@
  * EPOLLRDHUP: no epoll_ctl per request. rd_ready remembers an input edge
  * until a read comes back short, so after a response the connection reads
  * again only if bytes may be waiting; otherwise it goes back to the loop
- * without a read that would only say EAGAIN. A request costs, in the common
- * case: one recv, an open-file-cache hit (no syscall, or one statx once a
- * second), one pread for a small body and one writev/sendmsg. */
+ * without a read that would only say EAGAIN. A request for a small hot file
+ * costs one recv and one sendmsg (headers + the body cached in the open-file
+ * cache; a statx once a second revalidates it); a large file costs recv,
+ * sendmsg(MSG_MORE) for the headers, and zc_transfer for the body. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
