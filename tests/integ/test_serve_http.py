@@ -28,6 +28,14 @@ write(root, "bare/<b>&\"x'.txt", b"tricky\n")
 os.makedirs(os.path.join(root, "bare/sub dir"))
 
 
+def test_index_option():
+    write(root, "alt/home.htm", b"home\n")
+    with Server(root, "--index", "home.htm", "--threads", "1") as srv:
+        r = request(srv, "GET", "/alt/")
+        eq((r.status, r.body), (200, b"home\n"), "--index home.htm served")
+        eq(request(srv, "GET", "/docs/").status, 403, "--index: index.html no longer used")
+
+
 def test_help():
     p = subprocess.run([zcopy(), "serve", "--help"], capture_output=True, timeout=10)
     eq(p.returncode, 0, "--help exits 0")
@@ -219,6 +227,9 @@ def test_dirs(srv, listing_srv):
        "--listing: names HTML-escaped")
     ok("<b>" not in body, "--listing: no raw markup from names")
     ok('href="sub%20dir/"' in body, "--listing: subdirectory link encoded with slash")
+    r = request(listing_srv, "HEAD", "/bare/")
+    eq((r.status, r.body, r.get("content-length")), (200, b"", str(len(body.encode()))),
+       "--listing: HEAD has the length and no body")
     r = request(listing_srv, "GET", "/docs/")
     eq(r.body, b"<h1>docs</h1>\n", "--listing still prefers the index")
     r = request(listing_srv, "GET", "/bare/%3Cb%3E%26%22x'.txt")
@@ -270,6 +281,7 @@ def test_ipv6_and_methods():
 
 
 test_help()
+test_index_option()
 with Server(root, "--threads", "2") as srv, Server(root, "--listing") as lsrv:
     test_get_head(srv)
     test_errors(srv)
