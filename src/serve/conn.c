@@ -294,7 +294,9 @@ static bool read_request(struct zc_conn *c)
             if (ret > 0) {
                 c->req_len = (size_t)ret;
                 c->have_req = true;
-                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive, c->wbuf);
+                /* Stopping: say so, rather than close after a keep-alive. */
+                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive && !w->stopping,
+                              c->wbuf);
                 start_response(c);
                 return true;
             }
