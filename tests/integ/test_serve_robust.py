@@ -12,6 +12,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (Server, done, eq, make_root, ok, parse_responses,  # noqa: E402
                         pattern, recv_until_close, request, stop, wait_for, write)
