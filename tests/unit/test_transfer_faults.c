@@ -1,11 +1,13 @@
 /* test_transfer_faults.c - what every method must survive: count past end of
  * file, a NULL offset, a peer that went away (no SIGPIPE: this test leaves
- * SIGPIPE at its default disposition, so a signal would kill it), and a
+ * SIGPIPE at its default disposition, so a signal would kill it), a storm
+ * of signals interrupting blocking syscalls (EINTR, short writes), and a
  * source truncated by another thread in the middle of a transfer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -208,6 +210,54 @@ static void test_truncated_mid_transfer(enum zc_method m, enum t_out_kind kind)
     close(in);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+/* A signal every 300 us, with a handler installed without SA_RESTART, while
+ * the method blocks on a slowly read sink: every blocking syscall may fail
+ * with EINTR or return short, and the transfer must still complete exact.
+ * The reader thread blocks SIGALRM so the signals land on the transfer. */
+static void test_eintr_storm(enum zc_method m)
+{
+    const size_t size = 2 * MIB;
+    enum t_out_kind kind = m == ZC_MSG_ZEROCOPY ? T_OUT_TCP : T_OUT_PIPE;
+    struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
+    struct itimerval tick = { { 0, 300 }, { 0, 300 } }, stop = { { 0, 0 }, { 0, 0 } };
+    sigset_t alrm, old_mask;
+    struct t_out o;
+    uint64_t bytes, hash;
+    off_t off = 0;
+    ssize_t n;
+    int in;
+
+    if (!t_method_serves(m, kind) || skip_unavailable(m, "EINTR storm"))
+        return;
+    in = t_pattern_file(size, false, NULL);
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, &old_mask);
+    t_out_open(&o, kind, false, 16384, 200);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+
+    alarms = 0;
+    sigaction(SIGALRM, &sa, &old_sa);
+    setitimer(ITIMER_REAL, &tick, NULL);
+    n = zc_transfer(ctx, o.fd, in, &off, size, m);
+    setitimer(ITIMER_REAL, &stop, NULL);
+    sigaction(SIGALRM, &old_sa, NULL);
+    t_out_close(&o, &bytes, &hash);
+    t_ok(n == (ssize_t)size && off == (off_t)size && bytes == size &&
+         hash == t_pattern_hash(0, size),
+         "%s: EINTR storm (%d signals): complete and byte-exact (%zd)",
+         zc_method_name(m), (int)alarms, n);
+    close(in);
+}
+
 int main(void)
 {
     int fds_before = t_count_fds();
@@ -230,6 +280,9 @@ int main(void)
     }
     sigpending(&pending);
     t_ok(!sigismember(&pending, SIGPIPE), "no SIGPIPE left pending");
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(all); i++)
+        test_eintr_storm(all[i]);
 
     for (size_t i = 0; i < T_ARRAY_SIZE(all); i++) {
         test_truncated_mid_transfer(all[i], T_OUT_UNIX);
