@@ -206,6 +206,13 @@ ssize_t zc__m_splice(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t coun
         pipe_close(ctx);
     }
 
+    /* The pipe last served this same pair, so neither side is a pipe: skip
+     * the probe. Only for a file source, where a wrong guess (the fd numbers
+     * now name other files) is harmless: file -> ctx pipe -> out serves any
+     * out_fd a direct splice would, and refuses the same ones. */
+    if (off && p->fd[0] >= 0 && p->owner_in == in_fd && p->owner_out == out_fd)
+        return splice_via_pipe(ctx, out_fd, in_fd, off, count);
+
     ret = splice_direct(ctx, out_fd, in_fd, off, count);
     if (ret != -EINVAL)
         return ret;
