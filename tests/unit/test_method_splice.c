@@ -266,8 +266,13 @@ static void test_held_bytes(void)
              -EAGAIN, "still full: -EAGAIN");
     t_is_int(off, n, "offset unchanged");
 
-    /* Same stream after the reader made room: held bytes go first. */
+    /* Same stream after the reader made room: held bytes go first, and no
+     * more of them than asked for. */
     t_is_int(drain_now(s[1], &h, &total), n, "reader got exactly the counted bytes");
+    t_is_int(zc_transfer(ctx, s[0], in, &off, 4096, ZC_SPLICE), 4096,
+             "a small count is served from the held bytes, no more");
+    t_is_int(drain_now(s[1], &h, &total), 4096, "exactly 4096 went out");
+    t_is_int(off, (long long)total, "offset exact");
     n = zc_transfer(ctx, s[0], in, &off, size - (size_t)off, ZC_SPLICE);
     t_ok(n > 0, "resumed (%zd)", n);
     t_is_int(off, (long long)total + n, "offset still exact");
