@@ -4,9 +4,10 @@
  * EPOLLRDHUP: no epoll_ctl per request. rd_ready remembers an input edge
  * until a read comes back short, so after a response the connection reads
  * again only if bytes may be waiting; otherwise it goes back to the loop
- * without a read that would only say EAGAIN. A request costs, in the common
- * case: one recv, an open-file-cache hit (no syscall, or one statx once a
- * second), one pread for a small body and one writev/sendmsg. */
+ * without a read that would only say EAGAIN. A request for a small hot file
+ * costs one recv and one sendmsg (headers + the body cached in the open-file
+ * cache; a statx once a second revalidates it); a large file costs recv,
+ * sendmsg(MSG_MORE) for the headers, and zc_transfer for the body. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +27,10 @@
 #define ACCEPT_PAUSE_MS 100              /* after EMFILE, before trying again */
 #define FREE_POOL_MAX 64
 #define IOV_MAX_SEGS 16
+/* Responses one connection may finish per turn before it yields to the
+ * others: a client streaming pipelined requests would otherwise keep the
+ * worker to itself for as long as it reads fast enough. */
+#define PIPELINE_BATCH 32
 
 static void conn_run(struct zc_conn *c);
 
@@ -34,10 +39,40 @@ static struct zc_conn *conn_of_timer(struct zc_timer *t)
     return (struct zc_conn *)((char *)t - offsetof(struct zc_conn, timer));
 }
 
+static void ready_unlink(struct zc_conn *c)
+{
+    if (!c->ready)
+        return;
+    if (c->ready_prev)
+        c->ready_prev->ready_next = c->ready_next;
+    else
+        c->w->ready = c->ready_next;
+    if (c->ready_next)
+        c->ready_next->ready_prev = c->ready_prev;
+    c->ready_prev = c->ready_next = NULL;
+    c->ready = false;
+}
+
+static void ready_push(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    if (c->ready)
+        return;
+    c->ready_prev = NULL;
+    c->ready_next = w->ready;
+    if (w->ready)
+        w->ready->ready_prev = c;
+    w->ready = c;
+    c->ready = true;
+    w->loop.poll_only = true;
+}
+
 static void conn_close(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
 
+    ready_unlink(c);
     zc_timer_disarm(&c->timer);
     zc_resp_release(&c->resp);
     zc_loop_del(&w->loop, &c->io);
@@ -54,6 +89,7 @@ static void conn_close(struct zc_conn *c)
         w->free_conns = c;
         w->nfree++;
     } else {
+        free(c->resp.xbuf);
         free(c);
     }
     /* A closed connection freed an fd: accepting may work again. */
@@ -108,7 +144,7 @@ static void advance_mem(struct zc_resp *r, size_t n)
 
 static enum zc_method body_method(struct zc_worker *w)
 {
-    if (w->cfg->method != ZC_AUTO)
+    if (w->cfg->method != ZC_AUTO && !w->method_warned)
         return w->cfg->method;
     return w->body_method_resolved ? w->body_method : ZC_AUTO;
 }
@@ -130,6 +166,7 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
          * and refused now, or named by --method but unsupported, like
          * copy_file_range): auto keeps the server serving. */
         if (w->cfg->method != ZC_AUTO && !w->method_warned) {
+            /* Said once; from now on this worker uses auto (resolved). */
             fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
                     "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
             w->method_warned = true;
@@ -257,7 +294,9 @@ static bool read_request(struct zc_conn *c)
             if (ret > 0) {
                 c->req_len = (size_t)ret;
                 c->have_req = true;
-                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive, c->wbuf);
+                /* Stopping: say so, rather than close after a keep-alive. */
+                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive && !w->stopping,
+                              c->wbuf);
                 start_response(c);
                 return true;
             }
@@ -289,9 +328,10 @@ static bool read_request(struct zc_conn *c)
             conn_close(c);              /* peer closed or reset */
             return false;
         }
-        /* The head deadline counts from a request's first byte and is not
-         * extended by later ones: a slow drip cannot keep a worker busy. */
-        if (c->rlen == 0)
+        /* The head deadline counts from a request's first byte (from accept
+         * for a connection's first request) and is not extended by later
+         * ones: a slow drip cannot keep a worker busy. */
+        if (c->rlen == 0 && c->timer.list != &w->head_timers)
             zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
         c->rlen += (size_t)n;
         if ((size_t)n < space)
@@ -302,9 +342,15 @@ static bool read_request(struct zc_conn *c)
 static void conn_run(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
+    unsigned finished = 0;
 
+    ready_unlink(c);
     for (;;) {
         if (c->state == ZC_CONN_READ) {
+            if (finished == PIPELINE_BATCH) {
+                ready_push(c);          /* the rest after the others' turn */
+                return;
+            }
             if (!read_request(c))
                 return;                 /* waiting for bytes, or closed */
             continue;
@@ -322,6 +368,7 @@ static void conn_run(struct zc_conn *c)
         case SEND_DONE:
             if (!finish_response(c))
                 return;
+            finished++;
             break;
         }
     }
@@ -409,7 +456,9 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     if (c) {
         w->free_conns = c->next;
         w->nfree--;
-    } else if (!(c = malloc(sizeof(*c)))) {
+    } else if ((c = malloc(sizeof(*c)))) {
+        c->resp.xbuf = NULL;
+    } else {
         close(fd);
         return;
     }
@@ -421,14 +470,22 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     /* The request is often already there (the client sends it right after
      * the handshake): try to read before waiting for an edge. */
     c->rd_ready = true;
+    c->ready = false;
+    c->ready_prev = c->ready_next = NULL;
     c->have_req = false;
     c->rpos = c->rlen = c->req_len = 0;
-    memset(&c->resp, 0, sizeof(c->resp));
+    {
+        char *xbuf = c->resp.xbuf;      /* a recycled struct keeps its buffer */
+
+        memset(&c->resp, 0, sizeof(c->resp));
+        c->resp.xbuf = xbuf;
+    }
     /* MSG_MORE already coalesces headers with the body; without Nagle the
      * last partial segment of each response leaves at once. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (zc_loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         close(fd);
+        free(c->resp.xbuf);
         free(c);
         return;
     }
@@ -475,6 +532,24 @@ void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
     }
 }
 
+void zc_conns_run_ready(struct zc_worker *w)
+{
+    struct zc_conn *list = w->ready, *c;
+
+    /* Take the whole list: connections that yield again while it is being
+     * served wait for the next turn, after epoll had its say. */
+    w->ready = NULL;
+    w->loop.poll_only = false;
+    for (c = list; c; c = list) {
+        list = c->ready_next;
+        if (list)
+            list->ready_prev = NULL;
+        c->ready = false;
+        c->ready_prev = c->ready_next = NULL;
+        conn_run(c);
+    }
+}
+
 /* --- stopping ---------------------------------------------------------- */
 
 void zc_conns_begin_stop(struct zc_worker *w)
@@ -503,6 +578,7 @@ void zc_conns_free_pool(struct zc_worker *w)
         struct zc_conn *c = w->free_conns;
 
         w->free_conns = c->next;
+        free(c->resp.xbuf);
         free(c);
     }
     w->nfree = 0;

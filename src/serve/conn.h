@@ -26,6 +26,8 @@ struct zc_conn {
     struct zc_worker *w;
     struct zc_timer timer;          /* head, idle or send deadline */
     struct zc_conn *prev, *next;    /* the worker's list of connections */
+    struct zc_conn *ready_prev, *ready_next;  /* on the worker's ready list */
+    bool ready;
     struct sockaddr_storage peer;
     enum zc_conn_state state;
     bool rd_ready;                  /* bytes may be waiting (edge seen) */
@@ -45,6 +47,10 @@ void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
 void zc_conn_on_head_timeout(struct zc_loop *loop, struct zc_timer *t);
 void zc_conn_on_idle_timeout(struct zc_loop *loop, struct zc_timer *t);
 void zc_conn_on_send_timeout(struct zc_loop *loop, struct zc_timer *t);
+
+/* zc_conns_run_ready - resume connections that yielded after a batch of
+ * pipelined requests (so one client cannot monopolise its worker). */
+void zc_conns_run_ready(struct zc_worker *w);
 
 /* zc_conns_begin_stop - SIGTERM: close idle connections now; the others
  * close after the response in flight. */

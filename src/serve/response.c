@@ -104,7 +104,7 @@ static void resp_reset(struct zc_resp *r, int status, bool keep_alive)
 {
     r->status = status;
     r->close = !keep_alive;
-    r->nseg = r->cur = 0;
+    r->nseg = r->cur = 0;                /* xbuf is kept */
     r->file = NULL;
     r->heap = NULL;
     r->head_len = 0;
@@ -270,13 +270,20 @@ static bool read_small_body(struct zc_resp *r, struct zc_worker *w, char *body,
     return true;
 }
 
+static char *body_area(struct zc_resp *r)
+{
+    if (!r->xbuf)
+        r->xbuf = malloc(ZC_SMALL_BODY);
+    return r->xbuf;
+}
+
 static void plan_file(struct zc_resp *r, struct zc_worker *w,
                       const struct zc_http_req *req, bool keep_alive, char *buf,
                       struct zc_file *f, bool *retry)
 {
     struct zc_range ranges[ZC_RANGE_MAX_PARTS];
     struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
-    char *body = buf + ZC_HEAD_CAP;
+    char *body;
     bool head = req->method == ZC_HTTP_HEAD;
     int nranges = 0, status;
 
@@ -342,7 +349,11 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
 
             if (ret == 0)
                 r->seg[r->nseg++] = (struct zc_seg){ .p = cached + off, .len = len };
-            else if (ret == -ESTALE || !read_small_body(r, w, body, (off_t)off, (size_t)len))
+            else if (ret == -ESTALE)
+                *retry = true;
+            else if (!(body = body_area(r)))
+                r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
+            else if (!read_small_body(r, w, body, (off_t)off, (size_t)len))
                 *retry = true;
             return;
         }
@@ -352,6 +363,13 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
 
     /* multipart/byteranges: part headers go into the body area, the head
      * (which needs the total length) is written last. */
+    body = body_area(r);
+    if (!body) {
+        r->file = NULL;
+        zc_file_unref(f);
+        plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
     {
         struct zc_seg parts[ZC_RESP_MAX_SEGS];
         struct out pb = { body, body + ZC_SMALL_BODY };
@@ -436,6 +454,13 @@ static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
 
     /* The target passed the parser's grammar (no CTLs), so echoing it in a
      * header cannot split the response. */
+    /* Leading slashes collapse to one: "//host/" would send the client to
+     * another host (a protocol-relative URL). */
+    while (before > 1 && path[0] == '/' && path[1] == '/') {
+        path++;
+        plen--;
+        before--;
+    }
     PUT_LIT(&o, "Location: ");
     put(&o, path, before);
     PUT_LIT(&o, "/");

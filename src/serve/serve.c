@@ -331,6 +331,16 @@ int cmd_serve(int argc, char **argv)
     workers = calloc(cfg.threads, sizeof(*workers));
     if (!workers)
         goto out;
+    for (unsigned a = 0; a < cfg.naddrs; a++) {
+        ret = zc_listen_claim(&cfg.addrs[a]);
+        if (ret < 0) {
+            char url[128];
+
+            zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+            fprintf(stderr, "zcopy serve: cannot listen on %s: %s\n", url, strerror(-ret));
+            goto out;
+        }
+    }
     /* Listeners and logs are opened before dropping privileges (ports below
      * 1024, root-owned log directories), like nginx's master. */
     for (unsigned t = 0; t < cfg.threads; t++) {
