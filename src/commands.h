@@ -4,5 +4,6 @@
 #define ZC_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif /* ZC_COMMANDS_H */

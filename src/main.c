@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
     { "version", cmd_version, "print the program and library versions" },
+    { "bench", cmd_bench, "measure every transfer technique against the articles' table" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,120 @@
+/* verdict.c - where a measurement contradicts the articles' table, and why.
+ * Each rule compares one measured quantity with the articles' figure and,
+ * when they disagree, says which mechanism the articles leave out. An
+ * agreeing record gets an empty verdict. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+/* Sender CPU beyond copies: what each sink charges the sending process. */
+static const char *extra_cpu_reason(enum bench_sink s)
+{
+    switch (s) {
+    case BENCH_SINK_TCP:
+        return "loopback TCP: per-segment protocol work, and the receive path runs "
+               "in softirq on the sender's CPU and is billed to it";
+    case BENCH_SINK_VETH:
+        return "veth: the peer namespace's receive path runs on the sender's CPU "
+               "and is billed to it";
+    case BENCH_SINK_UNIX:
+        return "AF_UNIX: per-skb allocation and queueing, and waking the reader";
+    case BENCH_SINK_PIPE:
+        return "pipe: page refcounting per buffer and waking the reader";
+    case BENCH_SINK_FILE:
+        return "a file sink needs its own page-cache copy of every byte, plus "
+               "page allocation: no technique but a reflink avoids that copy";
+    case BENCH_SINK_DEVNULL:
+        return "syscall and page-walk overhead";
+    default:
+        return "overhead other than copying";
+    }
+}
+
+static const char *fewer_cpu_reason(enum bench_sink s, enum zc_method m)
+{
+    if (s == BENCH_SINK_DEVNULL)
+        return "/dev/null discards without copying, so the write side costs nothing";
+    if (m == ZC_READWRITE || m == ZC_DIRECT)
+        return "the copies run at cache speed, faster than the DRAM memcpy the "
+               "estimate divides by";
+    return "the kernel moves page references, not bytes";
+}
+
+/* Why a whole-file technique needs more than the articles' one call. */
+static const char *extra_syscalls_reason(enum zc_method m, enum bench_sink s)
+{
+    switch (m) {
+    case ZC_SENDFILE:
+        return s == BENCH_SINK_PIPE ? "sendfile to a pipe moves at most the pipe's size per call"
+               : "each sendfile call returns after what the socket buffer took";
+    case ZC_SPLICE:
+        return s == BENCH_SINK_PIPE ? "splice into a pipe moves at most the pipe's size per call"
+               : "splice goes file -> pipe -> sink: two calls per pipe-full, "
+                 "plus the pipe's set-up";
+    case ZC_MMAP:
+        return "mmap, write and munmap per mapped window, not one mmap + one write";
+    default:
+        return "the transfer takes several calls";
+    }
+}
+
+static void add(char *out, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(out);
+    va_list ap;
+
+    if (used + 3 >= len)
+        return;
+    if (used) {
+        memcpy(out + used, "; ", 3);
+        used += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(out + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+void bench_verdict(const struct bench_record *r, char *out, size_t len)
+{
+    const struct bench_theory *t = bench_theory(r->method);
+
+    out[0] = '\0';
+    if (r->status != BENCH_OK)
+        return;
+
+    /* Zero-copy sends the kernel had to copy after all. */
+    if (r->zc_copied > 0 && r->bytes > 0) {
+        double pct = 100.0 * (double)r->zc_copied / (double)r->bytes;
+
+        add(out, len, "kernel reported %.0f%% of the bytes COPIED, not zero-copied "
+                      "(SO_EE_CODE_ZEROCOPY_COPIED): %s",
+            pct > 100 ? 100 : pct,
+            r->sink == BENCH_SINK_TCP || r->sink == BENCH_SINK_VETH
+                ? "the receiver is on this host, so pinned pages cannot be handed "
+                  "to it; only a real NIC gets zero-copy"
+                : "this sink cannot take page references");
+    }
+
+    /* CPU copies: the estimate (an upper bound) against the articles. */
+    if (isfinite(t->cpu_num) && isfinite(r->est_copies)) {
+        if (r->est_copies > t->cpu_num + 1.0)
+            add(out, len, "sender CPU is worth ~%.1f memcpy passes per byte (estimate) "
+                          "where the articles count %s CPU copies: %s",
+                r->est_copies, t->cpu_copies, extra_cpu_reason(r->sink));
+        else if (r->est_copies < t->cpu_num - 0.75)
+            add(out, len, "sender CPU is worth only ~%.1f memcpy passes per byte "
+                          "(estimate) where the articles count %s CPU copies: %s",
+                r->est_copies, t->cpu_copies, fewer_cpu_reason(r->sink, r->method));
+    }
+
+    /* Switches: the articles count 2 per call for the whole file. */
+    if (isfinite(t->switches_num) && isfinite(r->switches_per_transfer) &&
+        r->switches_per_transfer > t->switches_num)
+        add(out, len, "%.0f syscalls (%.0f switches) per transfer where the articles "
+                      "count %s switches: %s",
+            r->syscalls_per_transfer, r->switches_per_transfer, t->switches,
+            extra_syscalls_reason(r->method, r->sink));
+}
