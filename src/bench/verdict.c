@@ -103,7 +103,11 @@ void bench_verdict(const struct bench_record *r, char *out, size_t len)
         if (r->est_copies > t->cpu_num + 1.0)
             add(out, len, "sender CPU is worth ~%.1f memcpy passes per byte (estimate) "
                           "where the articles count %s CPU copies: %s",
-                r->est_copies, t->cpu_copies, extra_cpu_reason(r->sink));
+                r->est_copies, t->cpu_copies,
+                r->size < BENCH_SMALL_SIZE
+                    ? "at this size fixed per-call costs (syscall entry, fd and "
+                      "socket lookup, wakeups) dominate, not copying"
+                    : extra_cpu_reason(r->sink));
         else if (r->est_copies < t->cpu_num - 0.75)
             add(out, len, "sender CPU is worth only ~%.1f memcpy passes per byte "
                           "(estimate) where the articles count %s CPU copies: %s",
