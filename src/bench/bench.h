@@ -226,6 +226,8 @@ void bench_format_size(uint64_t bytes, char *out, size_t len);   /* "1 GiB" */
 const char *bench_status_name(enum bench_status s);
 /* "n/a (method refused: EOPNOTSUPP)" for a record that did not run. */
 void bench_status_text(const struct bench_record *r, char *out, size_t len);
+/* A copy of @r with every measured number NaN when it did not run. */
+struct bench_record bench_record_shown(const struct bench_record *r);
 /* The notes every output carries: what the columns mean, what is theory. */
 extern const char *const bench_notes[];
 

@@ -115,9 +115,9 @@ int bench_plot(const char *file, const struct bench_report *r)
     }
     bench_format_size(r->size, size, sizeof(size));
     if (!strcmp(dot, ".svg"))
-        fputs("set terminal svg size 1200,900 dynamic font 'sans,11' background '#ffffff'\n", gp);
+        fputs("set terminal svg size 1200,900 dynamic noenhanced font 'sans,11' background '#ffffff'\n", gp);
     else
-        fputs("set terminal pngcairo size 1400,1000 font 'sans,11' background '#ffffff'\n", gp);
+        fputs("set terminal pngcairo size 1400,1000 noenhanced font 'sans,11' background '#ffffff'\n", gp);
     fputs("set output ", gp);
     gp_quoted(gp, file);
     fputs("\nset datafile missing '?'\n"

@@ -2,6 +2,7 @@
  * status text of a record that did not run, and the notes that say what is
  * measured, what is estimated and what is theory. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,4 +81,17 @@ void bench_status_text(const struct bench_record *r, char *out, size_t len)
     default:
         snprintf(out, len, "ok");
     }
+}
+
+struct bench_record bench_record_shown(const struct bench_record *r)
+{
+    struct bench_record x = *r;
+
+    if (x.status != BENCH_OK) {
+        x.gbps = x.gbps_min = x.gbps_max = x.ns_per_transfer = NAN;
+        x.user_s_gb = x.sys_s_gb = x.cpu_s_gb = x.rcv_s_gb = NAN;
+        x.syscalls_per_transfer = x.switches_per_transfer = x.est_copies = NAN;
+        x.verdict[0] = '\0';
+    }
+    return x;
 }

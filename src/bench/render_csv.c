@@ -28,7 +28,7 @@ static void field(FILE *out, const char *s, bool last)
 static void dbl(FILE *out, double v)
 {
     if (isfinite(v))
-        fprintf(out, "%.6g", v);
+        fprintf(out, "%.9g", v);
     fputc(',', out);
 }
 
@@ -64,7 +64,7 @@ int bench_render_csv(FILE *out, const struct bench_report *r)
     comment(out, "filesystem", m->fs);
     comment(out, "source_dir", m->dir);
     if (isfinite(m->memcpy_gbps)) {
-        snprintf(buf, sizeof(buf), "%.6g", m->memcpy_gbps);
+        snprintf(buf, sizeof(buf), "%.9g", m->memcpy_gbps);
         comment(out, "memcpy_gbps", buf);
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)m->memcpy_block);
         comment(out, "memcpy_block", buf);
@@ -83,7 +83,8 @@ int bench_render_csv(FILE *out, const struct bench_report *r)
           "zc_copied,est_cpu_copies,theory_cpu_copies,theory_dma_copies,theory_switches,"
           "theory_source,verdict\r\n", out);
     for (size_t i = 0; i < r->n; i++) {
-        const struct bench_record *x = &r->rec[i];
+        const struct bench_record shown = bench_record_shown(&r->rec[i]);
+        const struct bench_record *x = &shown;
         const struct bench_theory *t = bench_theory(x->method);
         bool ok = x->status == BENCH_OK;
 

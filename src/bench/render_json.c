@@ -47,7 +47,7 @@ static void kdbl(FILE *out, const char *k, double v)
 {
     key(out, k, false);
     if (isfinite(v))
-        fprintf(out, "%.6g", v);
+        fprintf(out, "%.9g", v);
     else
         fputs("null", out);
 }
@@ -61,8 +61,10 @@ static void ku64(FILE *out, const char *k, uint64_t v, bool valid)
         fputs("null", out);
 }
 
-static void record(FILE *out, const struct bench_record *x)
+static void record(FILE *out, const struct bench_record *rec)
 {
+    const struct bench_record shown = bench_record_shown(rec);
+    const struct bench_record *x = &shown;
     const struct bench_theory *t = bench_theory(x->method);
     bool ok = x->status == BENCH_OK;
 

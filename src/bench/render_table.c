@@ -190,10 +190,16 @@ int bench_render_table(FILE *out, const struct bench_report *r)
         fprintf(out, "- %s\n", bench_notes[i]);
     if (verdicts) {
         fprintf(out, "\nverdicts (where the measurement contradicts the articles):\n");
-        for (size_t i = 0; i < r->n; i++)
-            if (vno[i])
-                fprintf(out, "[%d] %s -> %s: %s\n", vno[i], zc_method_name(r->rec[i].method),
-                        bench_sink_name(r->rec[i].sink), r->rec[i].verdict);
+        for (size_t i = 0; i < r->n; i++) {
+            if (!vno[i])
+                continue;
+            fprintf(out, "[%d] %s -> %s: ", vno[i], zc_method_name(r->rec[i].method),
+                    bench_sink_name(r->rec[i].sink));
+            /* One line per verdict, whatever it holds. */
+            for (const unsigned char *p = (const unsigned char *)r->rec[i].verdict; *p; p++)
+                fputc(*p < 0x20 ? ' ' : *p, out);
+            fputc('\n', out);
+        }
     }
     free(cells);
     free(vno);
