@@ -172,6 +172,15 @@ int cmd_bench(int argc, char **argv)
     }
     if (tty)
         fputs("\r\033[K", stderr);
+    {
+        /* Measured again after the runs: on a shared machine the less
+         * disturbed of the two is the closer to what the hardware does. */
+        double again = bench_memcpy_rate(rep.machine.memcpy_block);
+
+        if (isfinite(again) && (!isfinite(rep.machine.memcpy_gbps) ||
+                                again > rep.machine.memcpy_gbps))
+            rep.machine.memcpy_gbps = again;
+    }
 
     for (size_t i = 0; i < n; i++) {
         struct bench_record *r = &rep.rec[i];

@@ -19,7 +19,8 @@ const char *const bench_notes[] = {
     "zc copied: bytes a zero-copy send reported as copied by the kernel "
     "(SO_EE_CODE_ZEROCOPY_COPIED).",
     "est copies: an ESTIMATE, not a count: sender CPU time per byte divided by the "
-    "time a memcpy takes per byte on this machine now. Protocol work, page "
+    "time a memcpy takes per byte on this machine now (the better of two "
+    "measurements, before and after the runs). Protocol work, page "
     "refcounting and wakeups count as copies too, so it is an upper bound.",
     "theory: the reference articles' CPU copies / DMA copies / user-kernel switches "
     "(../shared/seeds/ 000-004; per buffer for read/write, per file otherwise). "

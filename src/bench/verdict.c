@@ -87,38 +87,54 @@ void bench_verdict(const struct bench_record *r, char *out, size_t len)
 
     /* Zero-copy sends the kernel had to copy after all. */
     if (r->zc_copied > 0 && r->bytes > 0) {
-        double pct = 100.0 * (double)r->zc_copied / (double)r->bytes;
+        const char *why = r->sink == BENCH_SINK_TCP || r->sink == BENCH_SINK_VETH
+            ? "the receiver is on this host, so the pinned pages cannot simply be "
+              "handed over; only a real NIC gets zero-copy"
+            : "this sink cannot take page references";
+        char copied[32];
 
-        add(out, len, "kernel reported %.0f%% of the bytes COPIED, not zero-copied "
-                      "(SO_EE_CODE_ZEROCOPY_COPIED): %s",
-            pct > 100 ? 100 : pct,
-            r->sink == BENCH_SINK_TCP || r->sink == BENCH_SINK_VETH
-                ? "the receiver is on this host, so pinned pages cannot be handed "
-                  "to it; only a real NIC gets zero-copy"
-                : "this sink cannot take page references");
+        bench_format_size(r->zc_copied, copied, sizeof(copied));
+        if ((double)r->zc_copied < 0.9 * (double)r->bytes)
+            add(out, len, "the kernel reported the first zero-copy sends (%s) COPIED "
+                          "(SO_EE_CODE_ZEROCOPY_COPIED) and libzcopy sent the rest "
+                          "with plain sends: %s", copied, why);
+        else
+            add(out, len, "the kernel reported every zero-copy send COPIED (%s, "
+                          "SO_EE_CODE_ZEROCOPY_COPIED): %s", copied, why);
     }
 
     /* CPU copies: the estimate (an upper bound) against the articles. */
     if (isfinite(t->cpu_num) && isfinite(r->est_copies)) {
         if (r->est_copies > t->cpu_num + 1.0)
-            add(out, len, "sender CPU is worth ~%.1f memcpy passes per byte (estimate) "
-                          "where the articles count %s CPU copies: %s",
+            add(out, len, "sender CPU is worth ~%.1f memcpy passes per byte "
+                          "(estimate; articles' CPU copies: %s): %s",
                 r->est_copies, t->cpu_copies,
-                r->size < BENCH_SMALL_SIZE
+                r->method == ZC_DIRECT
+                    ? "O_DIRECT bypasses the page cache, so every run reads the "
+                      "disk and the block layer's per-request work is billed to "
+                      "the sender"
+                : r->size < BENCH_SMALL_SIZE
                     ? "at this size fixed per-call costs (syscall entry, fd and "
                       "socket lookup, wakeups) dominate, not copying"
                     : extra_cpu_reason(r->sink));
         else if (r->est_copies < t->cpu_num - 0.75)
             add(out, len, "sender CPU is worth only ~%.1f memcpy passes per byte "
-                          "(estimate) where the articles count %s CPU copies: %s",
+                          "(estimate; articles' CPU copies: %s): %s",
                 r->est_copies, t->cpu_copies, fewer_cpu_reason(r->sink, r->method));
     }
 
     /* Switches: the articles count 2 per call for the whole file. */
     if (isfinite(t->switches_num) && isfinite(r->switches_per_transfer) &&
         r->switches_per_transfer > t->switches_num)
-        add(out, len, "%.0f syscalls (%.0f switches) per transfer where the articles "
-                      "count %s switches: %s",
+        add(out, len, "%.0f syscalls (%.0f switches) per transfer, articles' "
+                      "switches: %s: %s",
             r->syscalls_per_transfer, r->switches_per_transfer, t->switches,
             extra_syscalls_reason(r->method, r->sink));
+
+    /* A mapping is filled by page faults: kernel entries the articles'
+     * switch count leaves out. */
+    if ((r->method == ZC_MMAP || r->method == ZC_MSG_ZEROCOPY) &&
+        r->page_faults >= 64)
+        add(out, len, "%llu page faults per run fill the mapping: kernel entries "
+                      "the articles do not count", (unsigned long long)r->page_faults);
 }
