@@ -15,10 +15,23 @@
 /* Repeated small transfers stop after this much time per run. */
 #define SMALL_RUN_BUDGET_S 5.0
 
+/* A run longer than this ends the command (SIGALRM): 60 s, plus a floor of
+ * 20 MB/s for the bytes of one run. */
+static unsigned run_limit_s(uint64_t size, uint64_t transfers)
+{
+    uint64_t bytes = size * transfers;
+
+    return 60 + (unsigned)(bytes / (20 * 1000 * 1000));
+}
+
 static void on_fatal_signal(int sig)
 {
+    static const char msg[] = "\nzcopy bench: a run exceeded its time limit; stopping\n";
+
     /* Only async-signal-safe work: kill our receiver, remove our files.
      * The network namespaces need nothing: they die with our fds. */
+    if (sig == SIGALRM && write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        sig = SIGALRM;
     bench_sink_kill_current();
     bench_source_remove();
     signal(sig, SIG_DFL);
@@ -33,6 +46,7 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
     /* Counted syscalls must be the method's own: no SIGPIPE guard inside the
      * library (ZC_SIGPIPE_HANDLED), so the process ignores SIGPIPE itself. */
     signal(SIGPIPE, SIG_IGN);
@@ -159,7 +173,9 @@ int cmd_bench(int argc, char **argv)
                 continue;
             }
             zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
+            alarm(run_limit_s(job.size, job.transfers));
             ret = bench_run_once(ctx, &job, s);
+            alarm(0);
             zc_ctx_free(ctx);
             if (ret < 0) {
                 r->status = bench_is_refusal(ret) && s->bytes == 0 ? BENCH_REFUSED

@@ -21,7 +21,7 @@
 #define RECEIVER_BUF ((size_t)1 << 20)
 /* A receiver that outlives this is stuck (the sender died without closing):
  * SIGALRM's default action ends it, which closes its end. */
-#define RECEIVER_MAX_SECONDS 900
+#define RECEIVER_MAX_SECONDS 600
 
 /* For the signal handler: what to kill and remove if the run is cut short. */
 static volatile pid_t current_receiver = -1;
