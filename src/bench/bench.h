@@ -31,9 +31,12 @@ enum bench_sink {
 
 enum bench_format { BENCH_FORMAT_TABLE, BENCH_FORMAT_CSV, BENCH_FORMAT_JSON };
 
-/* Below this size a run repeats the transfer many times and reports ns per
- * transfer; from it up, a run is one transfer. */
+/* Below this size fixed per-call costs, not copies, dominate a transfer. */
 #define BENCH_SMALL_SIZE ((uint64_t)1 << 20)
+/* Below this size a run repeats the transfer (about 64 MiB in all) and
+ * reports ns per transfer, so CPU times are long enough to mean something;
+ * from it up, a run is one transfer. */
+#define BENCH_REPEAT_BELOW ((uint64_t)64 << 20)
 
 struct bench_opts {
     uint32_t methods;       /* bit per enum zc_method */
@@ -166,8 +169,8 @@ struct bench_job {
     struct bench_netns *ns;
 };
 
-/* Transfers per run for @size: 1 from BENCH_SMALL_SIZE up, else enough to
- * move about 64 MiB, between 16 and 20000. */
+/* Transfers per run for @size: 1 from BENCH_REPEAT_BELOW up, else enough to
+ * move about 64 MiB, at most 20000. */
 uint64_t bench_transfers_for(uint64_t size);
 
 /* Run once. Return: 0, or -errno: a refusal (nothing moved, the method

@@ -12,7 +12,7 @@
 #include "bench.h"
 #include "commands.h"
 
-/* Repeated small transfers stop after this much time per run. */
+/* Repeated transfers stop after this much time per run. */
 #define SMALL_RUN_BUDGET_S 5.0
 
 /* A run longer than this ends the command (SIGALRM): 60 s, plus a floor of

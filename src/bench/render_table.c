@@ -137,7 +137,7 @@ int bench_render_table(FILE *out, const struct bench_report *r)
         show[c] = true;
     }
     /* ns per transfer only says something when a run repeats small transfers. */
-    show[C_NS] = r->size < BENCH_SMALL_SIZE;
+    show[C_NS] = r->size < BENCH_REPEAT_BELOW;
     for (size_t i = 0; i < r->n; i++)
         fill_row(cells[i + 1], &r->rec[i], vno[i]);
     for (size_t i = 0; i <= r->n; i++) {

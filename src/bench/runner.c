@@ -34,10 +34,10 @@ uint64_t bench_transfers_for(uint64_t size)
 {
     uint64_t n;
 
-    if (size >= BENCH_SMALL_SIZE)
+    if (size >= BENCH_REPEAT_BELOW)
         return 1;
-    n = ((uint64_t)64 << 20) / size;
-    return n < 16 ? 16 : n > 20000 ? 20000 : n;
+    n = BENCH_REPEAT_BELOW / size;
+    return n < 1 ? 1 : n > 20000 ? 20000 : n;
 }
 
 bool bench_is_refusal(int err)
