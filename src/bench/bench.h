@@ -197,7 +197,7 @@ struct bench_record {
     uint64_t ctx_switches, page_faults;     /* per run */
     uint64_t zc_sent, zc_copied;            /* per run */
     double est_copies;                      /* ESTIMATE, NaN if not computable */
-    char verdict[400];                      /* "" when measurement agrees */
+    char verdict[1024];                     /* "" when measurement agrees */
 };
 
 /* Fill @r's measured fields from @n samples (medians, min-max). */

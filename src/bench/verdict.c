@@ -61,6 +61,12 @@ static const char *extra_syscalls_reason(enum zc_method m, enum bench_sink s)
     }
 }
 
+/* Exact counts print as integers, means of several transfers with one decimal. */
+static int decimals(double v)
+{
+    return fabs(v - round(v)) < 1e-9 ? 0 : 1;
+}
+
 static void add(char *out, size_t len, const char *fmt, ...)
 {
     size_t used = strlen(out);
@@ -123,12 +129,24 @@ void bench_verdict(const struct bench_record *r, char *out, size_t len)
                 r->est_copies, t->cpu_copies, fewer_cpu_reason(r->sink, r->method));
     }
 
+    /* The articles stop at the sender: a reader still copies every byte out
+     * of the socket or pipe into its own buffer. */
+    if (t->cpu_num == 0 && isfinite(r->rcv_s_gb) && isfinite(r->est_copies)) {
+        double rcv = r->est_copies / r->cpu_s_gb * r->rcv_s_gb;
+
+        if (isfinite(rcv) && rcv >= 0.5)
+            add(out, len, "the receiving process spends ~%.1f memcpy passes per byte "
+                          "(estimate) reading it into its buffer: zero-copy ends at "
+                          "the sender", rcv);
+    }
+
     /* Switches: the articles count 2 per call for the whole file. */
     if (isfinite(t->switches_num) && isfinite(r->switches_per_transfer) &&
         r->switches_per_transfer > t->switches_num)
-        add(out, len, "%.0f syscalls (%.0f switches) per transfer, articles' "
+        add(out, len, "%.*f syscalls (%.*f switches) per transfer, articles' "
                       "switches: %s: %s",
-            r->syscalls_per_transfer, r->switches_per_transfer, t->switches,
+            decimals(r->syscalls_per_transfer), r->syscalls_per_transfer,
+            decimals(r->switches_per_transfer), r->switches_per_transfer, t->switches,
             extra_syscalls_reason(r->method, r->sink));
 
     /* A mapping is filled by page faults: kernel entries the articles'
