@@ -128,7 +128,7 @@ int cmd_bench(int argc, char **argv)
     rep.machine.memcpy_block = bench_memcpy_block(o.size);
     rep.machine.memcpy_gbps = bench_memcpy_rate(rep.machine.memcpy_block);
 
-    if (o.netns) {
+    if (o.sinks & (1u << BENCH_SINK_VETH)) {
         netns_err = bench_netns_setup(&ns);
         if (netns_err < 0)
             fprintf(stderr, "%szcopy bench: --netns: %s%s\n", tty ? "\r\033[K" : "",
