@@ -56,9 +56,11 @@ static int64_t parse_decimal(const char *p, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (!is_digit((unsigned char)p[i]))
             return -1;
-        if (v > (MAX_LENGTH - 9) / 10)
+        int d = p[i] - '0';
+
+        if (v > (MAX_LENGTH - d) / 10)
             return -1;
-        v = v * 10 + (p[i] - '0');
+        v = v * 10 + d;
     }
     return v;
 }

@@ -300,7 +300,7 @@ int zc_url_file_name(const struct zc_url *u, char *out, size_t size)
         char c = u->path[i];
         int hi, lo;
 
-        if (c == '%' && i + 2 < plen + 1 && (hi = hex_digit(u->path[i + 1])) >= 0 &&
+        if (c == '%' && i + 2 < plen && (hi = hex_digit(u->path[i + 1])) >= 0 &&
             (lo = hex_digit(u->path[i + 2])) >= 0) {
             c = (char)(hi * 16 + lo);
             i += 2;
