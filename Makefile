@@ -57,7 +57,7 @@ bench: build
 
 bench-serve: build
 	@scripts/deps.sh bench
-	bench/serve.sh $(BUILD)/zcopy
+	bench/serve.py $(BUILD)/zcopy
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -57,6 +57,9 @@ struct zc_ctx {
     size_t chunk;
     size_t pipe_want;
     enum zc_method cur;             /* syscalls are billed to this method */
+    /* A wrapper in sys.c saw EPIPE during this transfer: a SIGPIPE may be
+     * pending even when the method returned a count (bytes moved first). */
+    bool saw_epipe;
     /* Methods found unable to serve a (source kind, sink kind) pair, and
      * methods the kernel lacks entirely (ENOSYS, seccomp EPERM). */
     uint32_t dead_pair[ZC_KIND_COUNT][ZC_KIND_COUNT];

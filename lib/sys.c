@@ -14,7 +14,9 @@
     do {                                            \
         zc__count(ctx);                             \
         ret = (expr);                               \
-    } while (ret < 0 && errno == EINTR)
+    } while (ret < 0 && errno == EINTR);            \
+    if (ret < 0 && errno == EPIPE)                  \
+        (ctx)->saw_epipe = true
 
 ssize_t zc__read(zc_ctx *ctx, int fd, void *buf, size_t len)
 {

@@ -255,7 +255,9 @@ static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
 
     if (!g->armed)
         return;
-    if (ret == -EPIPE && !sigismember(&g->old, SIGPIPE)) {
+    /* A method that moved bytes before out_fd broke returns the count, yet
+     * the kernel raised SIGPIPE all the same: look whenever EPIPE was seen. */
+    if ((ret == -EPIPE || ctx->saw_epipe) && !sigismember(&g->old, SIGPIPE)) {
         const struct timespec zero = { 0, 0 };
 
         sigemptyset(&set);
@@ -313,6 +315,7 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
             return ret;
     }
 
+    ctx->saw_epipe = false;
     sigpipe_block(ctx, &guard);
     if (method == ZC_AUTO)
         ret = run_auto(ctx, out_fd, in_fd, off, count, &used);

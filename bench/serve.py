@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""bench/serve.py - zcopy serve against Debian's nginx (and lighttpd) on the
+same files, interleaved A B C A B C in one run, so the ratios survive a noisy
+shared machine. Prints req/s, MB/s and server CPU per GB (utime+stime of all
+the server's processes, from /proc/PID/stat, over each run), medians of
+--rounds runs, and each server's ratio to nginx.
+
+Not a test: nothing here asserts on time. Every load run is bounded by wrk's
+-d; every server started is stopped by PID.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SIZES = {"4K": 4 << 10, "64K": 64 << 10, "1M": 1 << 20, "256M": 256 << 20}
+
+
+def cpu_seconds(pids):
+    """utime + stime of every listed process (all its threads included)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / CLK_TCK
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def wait_port(port, proc, timeout=10.0):
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+class Server:
+    def __init__(self, name, argv, port, pid_of_tree):
+        self.name, self.argv, self.port = name, argv, port
+        self.pid_of_tree = pid_of_tree
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def pids(self):
+        return self.pid_of_tree(self.proc.pid)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def nginx_conf(tmp, root, port):
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off;
+master_process on;
+worker_processes auto;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log error;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    sendfile on;
+    tcp_nopush on;
+    access_log off;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        root {root};
+    }}
+}}
+""")
+    return conf
+
+
+def lighttpd_conf(tmp, root, port):
+    conf = os.path.join(tmp, "lighttpd.conf")
+    with open(conf, "w") as f:
+        f.write(f"""server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.max-keep-alive-requests = 1000000
+server.errorlog = "{tmp}/lighttpd-error.log"
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
+""")
+    return conf
+
+
+def run_wrk(port, name, size, seconds):
+    # Large bodies: few connections, or wrk's 8 KiB reads swamp the machine.
+    conns = 64 if size <= (1 << 20) else 4
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+         f"http://127.0.0.1:{port}/{name}"],
+        capture_output=True, text=True, timeout=seconds + 30).stdout
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock_err = re.search(r"Socket errors: (.*)", out)
+    if not m:
+        raise RuntimeError("cannot parse wrk output:\n" + out)
+    reqs = int(m.group(1))
+    dur = float(m.group(2)) * {"s": 1, "ms": 1e-3, "m": 60}.get(m.group(3), 1)
+    return reqs, dur, (errors.group(1) if errors else None), \
+        (sock_err.group(1) if sock_err else None)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("zcopy", help="path to the zcopy program")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--sizes", default="4K,64K,1M,256M")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--no-lighttpd", action="store_true")
+    args = ap.parse_args()
+
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            sys.exit(f"bench: {tool} not found (scripts/deps.sh bench installs it)")
+
+    tmp = tempfile.mkdtemp(prefix="zcbench.", dir="/var/tmp")
+    root = os.path.join(tmp, "root")
+    os.mkdir(root)
+    sizes = [s for s in args.sizes.split(",") if s]
+    for s in sizes:
+        with open(os.path.join(root, f"f{s}"), "wb") as f:
+            left = SIZES[s]
+            block = os.urandom(1 << 20)
+            while left:
+                n = min(left, len(block))
+                f.write(block[:n])
+                left -= n
+
+    servers = [
+        Server("zcopy", [args.zcopy, "serve", root, "--listen", "127.0.0.1:18080",
+                         "--threads", str(args.threads), "--access-log", "off"],
+               18080, lambda pid: [pid]),
+        Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, 18081),
+                         "-p", tmp], 18081, lambda pid: [pid] + children(pid)),
+    ]
+    if not args.no_lighttpd and os.path.exists("/usr/sbin/lighttpd"):
+        servers.append(Server("lighttpd", ["/usr/sbin/lighttpd", "-D", "-f",
+                                           lighttpd_conf(tmp, root, 18082)],
+                              18082, lambda pid: [pid]))
+    results = {}  # (server, size) -> list of (req/s, MB/s, cpu s/GB, cpu us/req)
+    try:
+        for srv in servers:
+            srv.start()
+        for size in sizes:
+            nbytes = SIZES[size]
+            for rnd in range(args.rounds):
+                for srv in servers:   # interleaved: A B C A B C ...
+                    pids = srv.pids()
+                    c0 = cpu_seconds(pids)
+                    reqs, dur, non2xx, sockerr = run_wrk(srv.port, f"f{size}", nbytes,
+                                                         args.seconds)
+                    cpu = cpu_seconds(pids) - c0
+                    gb = reqs * nbytes / 1e9
+                    rec = (reqs / dur, reqs * nbytes / dur / 1e6,
+                           cpu / gb if gb else float("nan"),
+                           cpu / reqs * 1e6 if reqs else float("nan"))
+                    results.setdefault((srv.name, size), []).append(rec)
+                    note = ""
+                    if non2xx or sockerr:
+                        note = f"  (non-2xx {non2xx}, socket errors {sockerr})"
+                    print(f"# {size:>5} round {rnd + 1} {srv.name:9} "
+                          f"{rec[0]:10.0f} req/s {rec[1]:9.1f} MB/s "
+                          f"{rec[2]:7.3f} s/GB {rec[3]:6.1f} us/req{note}",
+                          file=sys.stderr, flush=True)
+    finally:
+        for srv in servers:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    uname = os.uname()
+    print(f"# {uname.sysname} {uname.release}, {os.cpu_count()} cores; wrk -t1, "
+          f"{args.seconds}s per run, median of {args.rounds} interleaved rounds")
+    print(f"{'size':>5} {'server':9} {'req/s':>10} {'MB/s':>9} {'CPU s/GB':>9} "
+          f"{'CPU us/req':>10} {'req/s ×nginx':>12} {'CPU/GB ×nginx':>13}")
+    for size in sizes:
+        base = [statistics.median(x) for x in zip(*results[("nginx", size)])]
+        for srv in servers:
+            med = [statistics.median(x) for x in zip(*results[(srv.name, size)])]
+            print(f"{size:>5} {srv.name:9} {med[0]:10.0f} {med[1]:9.1f} {med[2]:9.3f} "
+                  f"{med[3]:10.1f} {med[0] / base[0]:12.2f} {med[2] / base[2]:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
