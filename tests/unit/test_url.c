@@ -1,175 +1,173 @@
-/* test_url.c - URL parsing, redirect resolution (RFC 3986 section 5), request
- * targets, Host headers and default file names, table-driven. */
+/* test_url.c - percent-decoding, the path check, HTML escaping and URL
+ * encoding; inputs end at a PROT_NONE guard page. */
 #include <errno.h>
 #include <string.h>
 
-#include "client/url.h"
+#include "serve/url.h"
 #include "tap.h"
 #include "testutil.h"
 
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#define IN(lit) (lit), sizeof(lit) - 1
 
-static const struct parse_case {
+static const struct decode_case {
+    const char *name;
     const char *in;
+    size_t in_len;
+    int want;                            /* decoded length or -EINVAL */
+    const char *out;                     /* checked when want >= 0 */
+    size_t out_len;
+} decode_cases[] = {
+    { "plain", IN("/a/b.txt"), 8, IN("/a/b.txt") },
+    { "root", IN("/"), 1, IN("/") },
+    { "empty", IN(""), 0, IN("") },
+    { "space", IN("/a%20b"), 4, IN("/a b") },
+    { "lower-case hex", IN("/%c3%a9"), 3, IN("/\xc3\xa9") },
+    { "upper-case hex", IN("/%C3%A9"), 3, IN("/\xc3\xa9") },
+    { "plus stays plus", IN("/a+b"), 4, IN("/a+b") },
+    { "query dropped", IN("/a?b=%zz"), 2, IN("/a") },
+    { "fragment dropped", IN("/a#%zz"), 2, IN("/a") },
+    { "encoded question mark", IN("/a%3Fb"), 4, IN("/a?b") },
+    { "decoded once only", IN("/%2541"), 4, IN("/%41") },
+    { "encoded dots not resolved", IN("/%2e%2e/x"), 5, IN("/../x") },
+    { "encoded slash", IN("/a%2Fb"), 4, IN("/a/b") },
+    { "encoded backslash", IN("/a%5Cb"), 4, IN("/a\\b") },
+    { "percent at end", IN("/a%"), -EINVAL, IN("") },
+    { "one hex digit at end", IN("/a%4"), -EINVAL, IN("") },
+    { "bad hex", IN("/a%4g"), -EINVAL, IN("") },
+    { "bad hex first", IN("/a%g4"), -EINVAL, IN("") },
+    { "percent before query", IN("/a%?x"), -EINVAL, IN("") },
+    { "encoded NUL", IN("/a%00b"), -EINVAL, IN("") },
+    { "raw NUL", IN("/a\0b"), -EINVAL, IN("") },
+};
+
+static void test_decode(void)
+{
+    char *guard = t_guard_page();
+    char out[64];
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(decode_cases); i++) {
+        const struct decode_case *tc = &decode_cases[i];
+        char *buf = guard - tc->in_len;
+        ssize_t n;
+
+        memcpy(buf, tc->in, tc->in_len);
+        memset(out, 'x', sizeof(out));
+        n = zc_url_decode_path(buf, tc->in_len, out, sizeof(out));
+        t_is_int(n, tc->want, "decode %s: return", tc->name);
+        if (tc->want >= 0 && n == tc->want) {
+            t_ok(memcmp(out, tc->out, tc->out_len) == 0, "decode %s: bytes", tc->name);
+            t_is_int(out[n], 0, "decode %s: NUL-terminated", tc->name);
+        }
+    }
+
+    /* capacity: "/abc" needs 5 bytes with its NUL */
+    memcpy(guard - 4, "/abc", 4);
+    t_is_int(zc_url_decode_path(guard - 4, 4, out, 5), 4, "cap exactly len + 1");
+    t_is_int(zc_url_decode_path(guard - 4, 4, out, 4), -EINVAL, "cap len: no room for NUL");
+    t_is_int(zc_url_decode_path(guard - 4, 4, out, 0), -EINVAL, "cap 0");
+    memcpy(guard - 7, "/%41%42", 7);
+    t_is_int(zc_url_decode_path(guard - 7, 7, out, 4), 3, "decoded length counts against cap");
+    t_is_str(out, "/AB", "decoded into a tight buffer");
+    t_is_int(zc_url_decode_path(guard - 7, 7, out, 3), -EINVAL, "decoded over cap");
+}
+
+static const struct check_case {
+    const char *name;
+    const char *in;
+    size_t in_len;
     int want;
-    const char *host;
-    unsigned port;
-    const char *path;
-    bool ipv6;
-} parses[] = {
-    { "http://example.com", 0, "example.com", 80, "/" },
-    { "http://127.0.0.1:8080/a/b?x=1#frag", 0, "127.0.0.1", 8080, "/a/b?x=1" },
-    { "http://[::1]:9/x", 0, "::1", 9, "/x", true },
-    { "http://[::1]", 0, "::1", 80, "/", true },
-    { "HTTP://Host.Example/", 0, "Host.Example", 80, "/" },
-    { "http://host?q", 0, "host", 80, "/?q" },
-    { "http://host#f", 0, "host", 80, "/" },
-    { "localhost:8080/x", 0, "localhost", 8080, "/x" },
-    { "http://h:65535/", 0, "h", 65535, "/" },
-    { "https://x/", -EPROTONOSUPPORT },
-    { "ftp://x/", -EPROTONOSUPPORT },
-    { "http://user@host/", -EINVAL },
-    { "http://host:0/", -EINVAL },
-    { "http://host:65536/", -EINVAL },
-    { "http://host:/", -EINVAL },
-    { "http://host:8x/", -EINVAL },
-    { "http:///x", -EINVAL },
-    { "http://[::1/", -EINVAL },
-    { "http://[zz]/", -EINVAL },
-    { "http://[::1]x/", -EINVAL },
-    { "http://ho st/", -EINVAL },
-    { "", -EINVAL },
+} check_cases[] = {
+    { "root", IN("/"), 0 },
+    { "file", IN("/a/b.txt"), 0 },
+    { "dot segment", IN("/./a/."), 0 },
+    { "empty segments", IN("//a//b/"), 0 },
+    { "dots in names", IN("/a..b/..c/d../...") , 0 },
+    { "dotfile", IN("/.hidden"), 0 },
+    { "dot-dot", IN("/.."), -EINVAL },
+    { "dot-dot slash", IN("/../x"), -EINVAL },
+    { "inner dot-dot", IN("/a/../../etc/passwd"), -EINVAL },
+    { "trailing dot-dot", IN("/a/.."), -EINVAL },
+    { "dot-dot before slash", IN("/a/../"), -EINVAL },
+    { "backslash", IN("/a\\b"), -EINVAL },
+    { "backslash dot-dot", IN("/..\\x"), -EINVAL },
+    { "NUL", IN("/a\0b"), -EINVAL },
+    { "relative", IN("a/b"), -EINVAL },
+    { "empty", IN(""), -EINVAL },
 };
 
-static const struct resolve_case {
-    const char *ref;
-    int want;
-    const char *host;
-    unsigned port;
-    const char *path;
-} resolves[] = {
-    { "http://o/x", 0, "o", 80, "/x" },
-    { "HTTP://o:81", 0, "o", 81, "/" },
-    { "//o:9/y", 0, "o", 9, "/y" },
-    { "/abs", 0, "h", 8, "/abs" },
-    { "/a/./b/../c", 0, "h", 8, "/a/c" },
-    { "d", 0, "h", 8, "/a/b/d" },
-    { "../d", 0, "h", 8, "/a/d" },
-    { "../../../../d", 0, "h", 8, "/d" },
-    { "./d/./e/../f", 0, "h", 8, "/a/b/d/f" },
-    { ".", 0, "h", 8, "/a/b/" },
-    { "..", 0, "h", 8, "/a/" },
-    { "?z", 0, "h", 8, "/a/b/c?z" },
-    { "", 0, "h", 8, "/a/b/c?q" },
-    { "#f", 0, "h", 8, "/a/b/c?q" },
-    { "d?x/../y", 0, "h", 8, "/a/b/d?x/../y" },
-    { "d#frag", 0, "h", 8, "/a/b/d" },
-    { "a:b/c", -EPROTONOSUPPORT },
-    { "https://s/", -EPROTONOSUPPORT },
-    { "http://u@s/", -EINVAL },
-};
-
-static void test_parse(void)
+static void test_path_check(void)
 {
-    for (size_t i = 0; i < T_ARRAY_SIZE(parses); i++) {
-        const struct parse_case *tc = &parses[i];
-        struct zc_url u;
-        int ret = zc_url_parse(tc->in, &u);
+    char *guard = t_guard_page();
 
-        t_is_int(ret, tc->want, "parse '%s': return value", tc->in);
-        if (ret || tc->want)
-            continue;
-        t_is_str(u.host, tc->host, "parse '%s': host", tc->in);
-        t_is_int(u.port, tc->port, "parse '%s': port", tc->in);
-        t_is_str(u.path, tc->path, "parse '%s': path", tc->in);
-        t_is_int(u.ipv6, tc->ipv6, "parse '%s': ipv6", tc->in);
+    for (size_t i = 0; i < T_ARRAY_SIZE(check_cases); i++) {
+        const struct check_case *tc = &check_cases[i];
+
+        memcpy(guard - tc->in_len, tc->in, tc->in_len);
+        t_is_int(zc_url_path_check(guard - tc->in_len, tc->in_len), tc->want,
+                 "check %s", tc->name);
     }
 }
 
-static void test_resolve(void)
+static void test_html_escape(void)
 {
-    struct zc_url base;
+    static const char in[] = "<a href=\"x\">Tom & Jerry's</a>";
+    static const char want[] =
+        "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;";
+    char *guard = t_guard_page();
+    char out[128];
+    size_t n;
 
-    t_is_int(zc_url_parse("http://h:8/a/b/c?q", &base), 0, "base URL parses");
-    for (size_t i = 0; i < T_ARRAY_SIZE(resolves); i++) {
-        const struct resolve_case *tc = &resolves[i];
-        struct zc_url u;
-        /* The reference is not NUL-terminated where it comes from a head. */
-        char ref[256];
-        size_t len = strlen(tc->ref);
-        int ret;
-
-        memcpy(ref, tc->ref, len);
-        memset(ref + len, 'Z', sizeof(ref) - len);
-        ret = zc_url_resolve(&base, ref, len, &u);
-        t_is_int(ret, tc->want, "resolve '%s': return value", tc->ref);
-        if (ret || tc->want)
-            continue;
-        t_is_str(u.host, tc->host, "resolve '%s': host", tc->ref);
-        t_is_int(u.port, tc->port, "resolve '%s': port", tc->ref);
-        t_is_str(u.path, tc->path, "resolve '%s': path", tc->ref);
-    }
-
-    /* In place, as get follows a redirect chain. */
-    t_is_int(zc_url_resolve(&base, "x/y", 3, &base), 0, "resolve in place");
-    t_is_str(base.path, "/a/b/x/y", "resolve in place: path");
+    memcpy(guard - (sizeof(in) - 1), in, sizeof(in) - 1);
+    n = zc_html_escape(out, sizeof(out), guard - (sizeof(in) - 1), sizeof(in) - 1);
+    t_is_str(out, want, "html escape");
+    t_is_int(n, sizeof(want) - 1, "html escape length");
+    n = zc_html_escape(out, 3, "a<b", 3);
+    t_is_str(out, "a", "html truncated before a partial escape");
+    t_is_int(n, 6, "html truncated returns full length");
+    n = zc_html_escape(out, 7, "a<b", 3);
+    t_is_str(out, "a&lt;b", "html exact fit");
+    t_is_int(n, 6, "html exact fit length");
+    n = zc_html_escape(out, 6, "a<b", 3);
+    t_is_str(out, "a&lt;", "html one short");
+    n = zc_html_escape(NULL, 0, "a<b", 3);
+    t_is_int(n, 6, "html measure only");
+    n = zc_html_escape(out, sizeof(out), "", 0);
+    t_is_str(out, "", "html empty");
+    t_is_int(n, 0, "html empty length");
+    n = zc_html_escape(out, sizeof(out), "plain \xc3\xa9 text", 13);
+    t_is_str(out, "plain \xc3\xa9 text", "html passes UTF-8 through");
 }
 
-static void test_strings(void)
+static void test_url_encode(void)
 {
-    struct zc_url u;
-    char out[256];
+    static const char in[] = "/dir/a b&c\"d'e<>%?#\\\xc3\xa9~_-.txt";
+    static const char want[] =
+        "/dir/a%20b%26c%22d%27e%3C%3E%25%3F%23%5C%C3%A9~_-.txt";
+    char *guard = t_guard_page();
+    char out[128], back[128];
+    size_t n;
 
-    zc_url_parse("http://h/a b/\xc3\xbc\"x\"", &u);
-    t_ok(zc_url_request_target(&u, out, sizeof(out)) > 0 &&
-         !strcmp(out, "/a%20b/%C3%BC%22x%22"), "request target percent-encodes: %s", out);
-    t_is_int(zc_url_request_target(&u, out, 8), -ENAMETOOLONG, "request target too long");
-
-    zc_url_parse("http://[::1]/", &u);
-    zc_url_host_header(&u, out, sizeof(out));
-    t_is_str(out, "[::1]", "host header, IPv6, port 80");
-    zc_url_parse("http://[::1]:9/", &u);
-    zc_url_host_header(&u, out, sizeof(out));
-    t_is_str(out, "[::1]:9", "host header, IPv6 with port");
-    zc_url_parse("http://h:8/", &u);
-    zc_url_host_header(&u, out, sizeof(out));
-    t_is_str(out, "h:8", "host header with port");
-}
-
-static const struct name_case {
-    const char *url, *name;
-} names[] = {
-    { "http://h/dir/file.bin?x=1", "file.bin" },
-    { "http://h/", "index.html" },
-    { "http://h", "index.html" },
-    { "http://h/dir/", "index.html" },
-    { "http://h/a%20b", "a b" },
-    { "http://h/%2e%2e", "index.html" },
-    { "http://h/a%2fb", "index.html" },
-    { "http://h/a%00b", "index.html" },
-    { "http://h/x/..", "index.html" },
-    { "http://h/x/.", "index.html" },
-    { "http://h/100%", "100%" },
-    { "http://h/%zz", "%zz" },
-};
-
-static void test_names(void)
-{
-    for (size_t i = 0; i < T_ARRAY_SIZE(names); i++) {
-        struct zc_url u;
-        char out[256];
-
-        zc_url_parse(names[i].url, &u);
-        t_ok(zc_url_file_name(&u, out, sizeof(out)) > 0, "file name of %s", names[i].url);
-        t_is_str(out, names[i].name, "file name of %s", names[i].url);
-    }
+    memcpy(guard - (sizeof(in) - 1), in, sizeof(in) - 1);
+    n = zc_url_encode_path(out, sizeof(out), guard - (sizeof(in) - 1), sizeof(in) - 1);
+    t_is_str(out, want, "url encode");
+    t_is_int(n, sizeof(want) - 1, "url encode length");
+    t_is_int(zc_url_decode_path(out, n, back, sizeof(back)), sizeof(in) - 1,
+             "decode of encode: length");
+    t_ok(memcmp(back, in, sizeof(in) - 1) == 0, "decode of encode: bytes");
+    n = zc_url_encode_path(out, 4, "a b", 3);
+    t_is_str(out, "a", "url truncated before a partial escape");
+    t_is_int(n, 5, "url truncated returns full length");
+    n = zc_url_encode_path(out, 6, "a b", 3);
+    t_is_str(out, "a%20b", "url exact fit");
+    n = zc_url_encode_path(out, sizeof(out), "\x00\x7f\xff", 3);
+    t_is_str(out, "%00%7F%FF", "url encodes NUL, DEL, 0xFF");
 }
 
 int main(void)
 {
-    test_parse();
-    test_resolve();
-    test_strings();
-    test_names();
+    test_decode();
+    test_path_check();
+    test_html_escape();
+    test_url_encode();
     return t_done();
 }
