@@ -1,0 +1,509 @@
+/* conn.c - the connection state machine.
+ *
+ * Sockets are registered once, edge-triggered, for EPOLLIN | EPOLLOUT |
+ * EPOLLRDHUP: no epoll_ctl per request. rd_ready remembers an input edge
+ * until a read comes back short, so after a response the connection reads
+ * again only if bytes may be waiting; otherwise it goes back to the loop
+ * without a read that would only say EAGAIN. A request costs, in the common
+ * case: one recv, an open-file-cache hit (no syscall, or one statx once a
+ * second), one pread for a small body and one writev/sendmsg. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "serve/conn.h"
+#include "serve/worker.h"
+
+#define ACCEPT_BATCH 64                  /* per wakeup: leave room for others */
+#define ACCEPT_PAUSE_MS 100              /* after EMFILE, before trying again */
+#define FREE_POOL_MAX 64
+#define IOV_MAX_SEGS 16
+
+static void conn_run(struct zc_conn *c);
+
+static struct zc_conn *conn_of_timer(struct zc_timer *t)
+{
+    return (struct zc_conn *)((char *)t - offsetof(struct zc_conn, timer));
+}
+
+static void conn_close(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    zc_timer_disarm(&c->timer);
+    zc_resp_release(&c->resp);
+    zc_loop_del(&w->loop, &c->io);
+    close(c->io.fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->nconns--;
+    if (w->nfree < FREE_POOL_MAX) {
+        c->next = w->free_conns;
+        w->free_conns = c;
+        w->nfree++;
+    } else {
+        free(c);
+    }
+    /* A closed connection freed an fd: accepting may work again. */
+    if (w->accept_paused)
+        zc_accept_resume(w);
+}
+
+static void log_response(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+    const struct zc_http_req *q = &c->req;
+    struct zc_access_entry e = { .peer = &c->peer, .status = c->resp.status,
+                                 .version_minor = -1 };
+
+    if (w->log.fd < 0)
+        return;
+    e.body_bytes = c->resp.sent > c->resp.head_len ? c->resp.sent - c->resp.head_len : 0;
+    if (c->have_req) {
+        e.method = q->method_str.p;
+        e.method_len = q->method_str.len;
+        e.target = q->target.p;
+        e.target_len = q->target.len;
+        e.version_minor = q->version_minor;
+        e.referer = q->referer.p;
+        e.referer_len = q->referer.len;
+        e.user_agent = q->user_agent.p;
+        e.user_agent_len = q->user_agent.len;
+    }
+    zc_access_log_write(&w->log, time(NULL), &e);
+}
+
+/* --- sending ----------------------------------------------------------- */
+
+enum send_result { SEND_DONE, SEND_AGAIN, SEND_FAILED };
+
+static void advance_mem(struct zc_resp *r, size_t n)
+{
+    r->sent += n;
+    while (n > 0) {
+        struct zc_seg *s = &r->seg[r->cur];
+        size_t take = n < s->len ? n : (size_t)s->len;
+
+        s->p += take;
+        s->len -= take;
+        n -= take;
+        if (s->len == 0)
+            r->cur++;
+    }
+    while (r->cur < r->nseg && r->seg[r->cur].len == 0)
+        r->cur++;
+}
+
+static enum zc_method body_method(struct zc_worker *w)
+{
+    if (w->cfg->method != ZC_AUTO)
+        return w->cfg->method;
+    return w->body_method_resolved ? w->body_method : ZC_AUTO;
+}
+
+/* "This method cannot serve the pair" rather than a failed transfer. */
+static bool method_refused(ssize_t err)
+{
+    return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
+}
+
+static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
+{
+    struct zc_worker *w = c->w;
+    enum zc_method m = body_method(w);
+    ssize_t n = zc_transfer(w->zc, c->io.fd, c->resp.file->fd, &s->off, s->len, m);
+
+    if (n < 0 && m != ZC_AUTO && method_refused(n)) {
+        /* The method cannot serve file -> TCP socket here (resolved earlier
+         * and refused now, or named by --method but unsupported, like
+         * copy_file_range): auto keeps the server serving. */
+        if (w->cfg->method != ZC_AUTO && !w->method_warned) {
+            fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
+                    "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
+            w->method_warned = true;
+        }
+        w->body_method_resolved = false;
+        m = ZC_AUTO;
+        n = zc_transfer(w->zc, c->io.fd, c->resp.file->fd, &s->off, s->len, m);
+    }
+    /* ZC_AUTO fstat()s both fds on every call to pick a method; a worker
+     * only ever moves regular files to TCP sockets, so it asks once which
+     * method auto settled on and names it from then on. */
+    if (n > 0 && m == ZC_AUTO && !w->body_method_resolved) {
+        enum zc_method chosen;
+
+        if (zc_method_choose(w->zc, c->io.fd, c->resp.file->fd, &chosen) == 0) {
+            w->body_method = chosen;
+            w->body_method_resolved = true;
+        }
+    }
+    return n;
+}
+
+static enum send_result conn_send(struct zc_conn *c)
+{
+    struct zc_resp *r = &c->resp;
+
+    while (r->cur < r->nseg) {
+        struct zc_seg *s = &r->seg[r->cur];
+        ssize_t n;
+
+        if (s->p) {
+            struct iovec iov[IOV_MAX_SEGS];
+            struct msghdr msg = { .msg_iov = iov };
+            unsigned i = r->cur;
+            int flags = MSG_NOSIGNAL;
+
+            for (; i < r->nseg && r->seg[i].p && msg.msg_iovlen < IOV_MAX_SEGS; i++) {
+                iov[msg.msg_iovlen].iov_base = (void *)r->seg[i].p;
+                iov[msg.msg_iovlen++].iov_len = (size_t)r->seg[i].len;
+            }
+            /* A file range follows: hold the partial segment so the
+             * headers leave in the same packet as the first body bytes. */
+            if (i < r->nseg)
+                flags |= MSG_MORE;
+            do {
+                n = sendmsg(c->io.fd, &msg, flags);
+            } while (n < 0 && errno == EINTR);
+            if (n < 0)
+                return errno == EAGAIN ? SEND_AGAIN : SEND_FAILED;
+            advance_mem(r, (size_t)n);
+            continue;
+        }
+        n = send_file_seg(c, s);
+        if (n == -EAGAIN)
+            return SEND_AGAIN;
+        if (n <= 0) {
+            /* 0: the file ended before the length we announced, so it was
+             * truncated under us. The client can only learn it from the
+             * connection closing early; the entry must not be reused. */
+            if (n == 0)
+                zc_file_cache_drop(c->w->fs.cache, r->file);
+            return SEND_FAILED;
+        }
+        s->len -= (uint64_t)n;
+        r->sent += (uint64_t)n;
+        if (s->len == 0)
+            r->cur++;
+    }
+    return SEND_DONE;
+}
+
+/* --- the state machine ------------------------------------------------- */
+
+static void start_response(struct zc_conn *c)
+{
+    c->state = ZC_CONN_SEND;
+    zc_timer_disarm(&c->timer);
+}
+
+static void plan_error(struct zc_conn *c, int status)
+{
+    c->have_req = false;
+    zc_resp_error(&c->resp, c->w, status, false, false, c->wbuf);
+    start_response(c);
+}
+
+/* Return: true to go on with the next request, false when c was closed. */
+static bool finish_response(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+    bool close_it = c->resp.close || w->stopping;
+
+    log_response(c);
+    zc_resp_release(&c->resp);
+    c->have_req = false;
+    if (close_it) {
+        conn_close(c);
+        return false;
+    }
+    c->rpos += c->req_len;
+    c->req_len = 0;
+    if (c->rpos == c->rlen)
+        c->rpos = c->rlen = 0;
+    c->state = ZC_CONN_READ;
+    /* Idle until the next request's first byte, which starts its head
+     * deadline; a pipelined partial head is already under way. */
+    zc_timer_arm(&w->loop, c->rlen ? &w->head_timers : &w->idle_timers, &c->timer);
+    return true;
+}
+
+/* Return: true when a response was planned, false when more bytes are
+ * needed (or the connection was closed). */
+static bool read_request(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    for (;;) {
+        size_t space;
+        ssize_t n;
+
+        if (c->rlen > c->rpos) {
+            int ret = zc_http_parse_request(c->rbuf + c->rpos, c->rlen - c->rpos,
+                                            &w->cfg->limits, &c->req);
+
+            if (ret > 0) {
+                c->req_len = (size_t)ret;
+                c->have_req = true;
+                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive, c->wbuf);
+                start_response(c);
+                return true;
+            }
+            if (ret != ZC_HTTP_PARTIAL) {
+                plan_error(c, -ret);
+                return true;
+            }
+            if (c->rpos == 0 && c->rlen == sizeof(c->rbuf)) {
+                plan_error(c, 431);
+                return true;
+            }
+        }
+        if (!c->rd_ready)
+            return false;
+        if (c->rpos > 0) {
+            memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+            c->rlen -= c->rpos;
+            c->rpos = 0;
+        }
+        space = sizeof(c->rbuf) - c->rlen;
+        do {
+            n = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && errno == EAGAIN) {
+            c->rd_ready = false;
+            return false;
+        }
+        if (n <= 0) {
+            conn_close(c);              /* peer closed or reset */
+            return false;
+        }
+        /* The head deadline counts from a request's first byte and is not
+         * extended by later ones: a slow drip cannot keep a worker busy. */
+        if (c->rlen == 0)
+            zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
+        c->rlen += (size_t)n;
+        if ((size_t)n < space)
+            c->rd_ready = false;
+    }
+}
+
+static void conn_run(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    for (;;) {
+        if (c->state == ZC_CONN_READ) {
+            if (!read_request(c))
+                return;                 /* waiting for bytes, or closed */
+            continue;
+        }
+        switch (conn_send(c)) {
+        case SEND_AGAIN:
+            /* Re-armed on each wakeup with progress: a stalled reader is
+             * dropped after the send timeout, a slow one is not. */
+            zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
+            return;
+        case SEND_FAILED:
+            log_response(c);
+            conn_close(c);
+            return;
+        case SEND_DONE:
+            if (!finish_response(c))
+                return;
+            break;
+        }
+    }
+}
+
+static void on_conn_event(struct zc_loop *loop, struct zc_io *io, uint32_t events)
+{
+    struct zc_conn *c = (struct zc_conn *)io;
+
+    (void)loop;
+    if (events & EPOLLERR) {
+        if (c->state == ZC_CONN_SEND)
+            log_response(c);
+        conn_close(c);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+        c->rd_ready = true;
+    if (c->state == ZC_CONN_SEND && !(events & (EPOLLOUT | EPOLLHUP)))
+        return;                         /* input edge only: remembered */
+    conn_run(c);
+}
+
+/* --- timers ------------------------------------------------------------ */
+
+void zc_conn_on_head_timeout(struct zc_loop *loop, struct zc_timer *t)
+{
+    struct zc_conn *c = conn_of_timer(t);
+
+    (void)loop;
+    plan_error(c, 408);
+    conn_run(c);
+}
+
+void zc_conn_on_idle_timeout(struct zc_loop *loop, struct zc_timer *t)
+{
+    (void)loop;
+    conn_close(conn_of_timer(t));
+}
+
+void zc_conn_on_send_timeout(struct zc_loop *loop, struct zc_timer *t)
+{
+    struct zc_conn *c = conn_of_timer(t);
+
+    (void)loop;
+    log_response(c);
+    conn_close(c);
+}
+
+/* --- accepting --------------------------------------------------------- */
+
+static void refuse_busy(int fd)
+{
+    static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n";
+
+    /* Best effort: a fresh socket's buffer always takes this much. */
+    (void)!send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(fd);
+}
+
+static void accept_pause(struct zc_worker *w)
+{
+    for (unsigned i = 0; i < w->nlisteners; i++)
+        zc_loop_mod(&w->loop, &w->listeners[i].io, 0);
+    w->accept_paused = true;
+    w->accept_resume_ms = w->loop.now_ms + ACCEPT_PAUSE_MS;
+}
+
+void zc_accept_resume(struct zc_worker *w)
+{
+    if (!w->accept_paused || w->stopping)
+        return;
+    for (unsigned i = 0; i < w->nlisteners; i++)
+        zc_loop_mod(&w->loop, &w->listeners[i].io, EPOLLIN);
+    w->accept_paused = false;
+}
+
+static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage *peer)
+{
+    struct zc_conn *c = w->free_conns;
+    int one = 1;
+
+    if (c) {
+        w->free_conns = c->next;
+        w->nfree--;
+    } else if (!(c = malloc(sizeof(*c)))) {
+        close(fd);
+        return;
+    }
+    c->io = (struct zc_io){ .fd = fd, .on_event = on_conn_event };
+    c->w = w;
+    c->timer = (struct zc_timer){ 0 };
+    c->peer = *peer;
+    c->state = ZC_CONN_READ;
+    /* The request is often already there (the client sends it right after
+     * the handshake): try to read before waiting for an edge. */
+    c->rd_ready = true;
+    c->have_req = false;
+    c->rpos = c->rlen = c->req_len = 0;
+    memset(&c->resp, 0, sizeof(c->resp));
+    /* MSG_MORE already coalesces headers with the body; without Nagle the
+     * last partial segment of each response leaves at once. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (zc_loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    c->prev = NULL;
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
+    conn_run(c);
+}
+
+void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t events)
+{
+    struct zc_listener *l = (struct zc_listener *)io;
+    struct zc_worker *w = l->w;
+
+    (void)loop;
+    (void)events;
+    for (int i = 0; i < ACCEPT_BATCH && !w->accept_paused && !w->stopping; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                /* Out of fds: stop watching the listener for a while
+                 * instead of spinning on an always-readable socket. */
+                accept_pause(w);
+                return;
+            }
+            if (errno == EAGAIN)
+                return;
+            continue;                   /* ECONNABORTED, EINTR, EPROTO... */
+        }
+        if (w->nconns >= w->max_conns) {
+            refuse_busy(fd);
+            continue;
+        }
+        conn_open(w, fd, &peer);
+    }
+}
+
+/* --- stopping ---------------------------------------------------------- */
+
+void zc_conns_begin_stop(struct zc_worker *w)
+{
+    struct zc_conn *c = w->conns, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (c->state == ZC_CONN_READ && c->rlen == c->rpos)
+            conn_close(c);
+    }
+}
+
+void zc_conns_close_all(struct zc_worker *w)
+{
+    while (w->conns) {
+        if (w->conns->state == ZC_CONN_SEND)
+            log_response(w->conns);
+        conn_close(w->conns);
+    }
+}
+
+void zc_conns_free_pool(struct zc_worker *w)
+{
+    while (w->free_conns) {
+        struct zc_conn *c = w->free_conns;
+
+        w->free_conns = c->next;
+        free(c);
+    }
+    w->nfree = 0;
+}

@@ -1,0 +1,273 @@
+/* fs.c - request path -> open file, redirect, listing or error status. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "serve/fs.h"
+#include "serve/url.h"
+
+int zc_fs_open_beneath(int dir_fd, const char *path)
+{
+    /* O_NONBLOCK: opening a FIFO placed in the root must not block the
+     * worker; it changes nothing for regular files. */
+    struct open_how how = {
+        .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd;
+
+    do {
+        fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+    } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+static int status_of_errno(int err)
+{
+    switch (err) {
+    case -ENOENT:
+    case -ENOTDIR:
+    case -ENAMETOOLONG:
+        return 404;
+    case -EACCES:
+    case -EPERM:
+    case -EXDEV:        /* RESOLVE_BENEATH: the path leads out of the root */
+    case -ELOOP:
+        return 403;
+    case -EMFILE:
+    case -ENFILE:
+    case -ENOMEM:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
+int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
+                 struct zc_fs_result *out)
+{
+    char relpath[PATH_MAX + 64];
+    const char *rel = len > 1 ? path + 1 : ".";
+    struct stat st;
+    int fd, ret;
+
+    out->file = NULL;
+    out->body = NULL;
+    out->body_len = 0;
+    if (fs->cache && len < ZC_FILE_KEY_MAX) {
+        out->file = zc_file_cache_get(fs->cache, path, len, now_ms);
+        if (out->file)
+            return 200;
+    }
+
+    fd = zc_fs_open_beneath(fs->root_fd, rel);
+    if (fd < 0)
+        return status_of_errno(fd);
+    if (fstat(fd, &st) < 0) {
+        ret = status_of_errno(-errno);
+        close(fd);
+        return ret;
+    }
+    snprintf(relpath, sizeof(relpath), "%s", rel);
+    if (S_ISDIR(st.st_mode)) {
+        int ifd = -ENOENT;
+
+        if (path[len - 1] != '/') {
+            close(fd);
+            return 301;
+        }
+        if (fs->index && *fs->index)
+            ifd = zc_fs_open_beneath(fd, fs->index);
+        if (ifd == -ENOENT) {
+            if (!fs->listing) {
+                close(fd);
+                return 403;
+            }
+            ret = zc_fs_listing(fd, path, len, &out->body, &out->body_len);
+            return ret < 0 ? status_of_errno(ret) : 200;
+        }
+        close(fd);
+        if (ifd < 0)
+            return status_of_errno(ifd);
+        fd = ifd;
+        if (fstat(fd, &st) < 0) {
+            ret = status_of_errno(-errno);
+            close(fd);
+            return ret;
+        }
+        snprintf(relpath, sizeof(relpath), "%s/%s", rel, fs->index);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return 403;
+    }
+    out->file = zc_file_make(fd, &st, path, len, relpath,
+                             zc_mime_lookup(fs->mime, relpath, strlen(relpath)), now_ms);
+    if (!out->file)
+        return 503;
+    if (fs->cache && len < ZC_FILE_KEY_MAX)
+        zc_file_cache_put(fs->cache, out->file);
+    return 200;
+}
+
+/* --- listing ----------------------------------------------------------- */
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static char *sbuf_reserve(struct sbuf *b, size_t n)
+{
+    if (b->failed)
+        return NULL;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *p;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return NULL;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    return b->p + b->len;
+}
+
+static void sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+    char *dst = sbuf_reserve(b, n);
+
+    if (dst) {
+        memcpy(dst, s, n);
+        b->len += n;
+    }
+}
+
+static void sbuf_str(struct sbuf *b, const char *s)
+{
+    sbuf_add(b, s, strlen(s));
+}
+
+static void sbuf_html(struct sbuf *b, const char *s, size_t n)
+{
+    /* "&quot;" is the longest escape: 6 bytes per input byte at most. */
+    char *dst = sbuf_reserve(b, n * 6 + 1);
+
+    if (dst)
+        b->len += zc_html_escape(dst, n * 6 + 1, s, n);
+}
+
+static void sbuf_href(struct sbuf *b, const char *s, size_t n)
+{
+    char enc[NAME_MAX * 3 + 8];
+    size_t elen = zc_url_encode_path(enc, sizeof(enc), s, n);
+
+    sbuf_html(b, enc, elen);
+}
+
+struct dent {
+    char *name;
+    bool dir;
+};
+
+static int cmp_dent(const void *a, const void *b)
+{
+    const struct dent *x = a, *y = b;
+
+    if (x->dir != y->dir)
+        return x->dir ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
+                  size_t *body_len)
+{
+    struct sbuf b = { 0 };
+    struct dent *ents = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    DIR *d = fdopendir(dir_fd);
+    int ret = 0;
+
+    if (!d) {
+        ret = -errno;
+        close(dir_fd);
+        return ret;
+    }
+    while ((de = readdir(d))) {
+        bool dir = de->d_type == DT_DIR;
+
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK) {
+            struct stat st;
+
+            dir = fstatat(dirfd(d), de->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (n == cap) {
+            struct dent *p = realloc(ents, (cap = cap ? cap * 2 : 32) * sizeof(*ents));
+
+            if (!p) {
+                ret = -ENOMEM;
+                goto out;
+            }
+            ents = p;
+        }
+        ents[n].name = strdup(de->d_name);
+        if (!ents[n].name) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        ents[n++].dir = dir;
+    }
+    qsort(ents, n, sizeof(*ents), cmp_dent);
+
+    sbuf_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
+    sbuf_html(&b, path, len);
+    sbuf_str(&b, "</title></head>\n<body>\n<h1>Index of ");
+    sbuf_html(&b, path, len);
+    sbuf_str(&b, "</h1>\n<ul>\n");
+    if (len > 1)
+        sbuf_str(&b, "<li><a href=\"../\">../</a></li>\n");
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = strlen(ents[i].name);
+
+        sbuf_str(&b, "<li><a href=\"");
+        sbuf_href(&b, ents[i].name, nl);
+        if (ents[i].dir)
+            sbuf_str(&b, "/");
+        sbuf_str(&b, "\">");
+        sbuf_html(&b, ents[i].name, nl);
+        if (ents[i].dir)
+            sbuf_str(&b, "/");
+        sbuf_str(&b, "</a></li>\n");
+    }
+    sbuf_str(&b, "</ul>\n</body></html>\n");
+    if (b.failed) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    *body = b.p;
+    *body_len = b.len;
+    b.p = NULL;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+    free(b.p);
+    closedir(d);
+    return ret;
+}

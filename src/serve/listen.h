@@ -1,0 +1,26 @@
+/* listen.h - parse --listen addresses and open SO_REUSEPORT listeners. */
+#ifndef ZC_SERVE_LISTEN_H
+#define ZC_SERVE_LISTEN_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+struct zc_listen_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+};
+
+/* zc_listen_parse - "127.0.0.1:8080", "[::1]:0", "0.0.0.0:80", ":8080"
+ * (all IPv4 addresses) or "localhost:8080". Return: 0 or -EINVAL. */
+int zc_listen_parse(const char *spec, struct zc_listen_addr *out);
+
+/* zc_listen_open - a non-blocking listening socket with SO_REUSEPORT bound
+ * to @addr. When @addr's port is 0 the kernel picks one and @addr is updated
+ * to it, so the other workers' listeners can join the same port.
+ * Return: the fd, or -errno. */
+int zc_listen_open(struct zc_listen_addr *addr, int backlog);
+
+/* zc_listen_format - "http://127.0.0.1:8080/" or "http://[::1]:8080/". */
+void zc_listen_format(const struct zc_listen_addr *addr, char *out, size_t cap);
+
+#endif /* ZC_SERVE_LISTEN_H */

@@ -1,0 +1,532 @@
+/* response.c - status, headers and body plan for one request. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "serve/file_cache.h"
+#include "serve/http_cond.h"
+#include "serve/http_date.h"
+#include "serve/response.h"
+#include "serve/url.h"
+#include "serve/worker.h"
+
+#define SERVER_NAME "zcopy/" ZC_VERSION_STRING
+
+const char *zc_status_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 412: return "Precondition Failed";
+    case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default:  return "Unknown";
+    }
+}
+
+/* A tiny appender: the head is bounded by ZC_HEAD_CAP by construction
+ * (fixed fields plus the request target, itself bounded by the parser). */
+struct out {
+    char *p, *end;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if ((size_t)(o->end - o->p) < n)
+        n = (size_t)(o->end - o->p);
+    if (n == 0)
+        return;                         /* s may be NULL */
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void put_str(struct out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+    char tmp[24];
+    int i = (int)sizeof(tmp);
+
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static void put_status(struct out *o, struct zc_worker *w, int status)
+{
+    PUT_LIT(o, "HTTP/1.1 ");
+    put_u64(o, (uint64_t)status);
+    *o->p++ = ' ';
+    put_str(o, zc_status_reason(status));
+    PUT_LIT(o, "\r\nServer: " SERVER_NAME "\r\nDate: ");
+    put_str(o, zc_worker_date(w));
+    PUT_LIT(o, "\r\n");
+}
+
+static void put_connection(struct out *o, bool keep_alive, int version_minor)
+{
+    if (!keep_alive)
+        PUT_LIT(o, "Connection: close\r\n");
+    else if (version_minor == 0)
+        PUT_LIT(o, "Connection: keep-alive\r\n");
+}
+
+static void plan_head(struct zc_resp *r, char *buf, struct out *o)
+{
+    PUT_LIT(o, "\r\n");
+    r->head_len = (size_t)(o->p - buf);
+    r->seg[0] = (struct zc_seg){ .p = buf, .len = r->head_len };
+    r->nseg = 1;
+}
+
+static void resp_reset(struct zc_resp *r, int status, bool keep_alive)
+{
+    r->status = status;
+    r->close = !keep_alive;
+    r->nseg = r->cur = 0;
+    r->file = NULL;
+    r->heap = NULL;
+    r->head_len = 0;
+    r->body_len = 0;
+    r->sent = 0;
+}
+
+/* Error pages are static strings: nothing to build per request. */
+static const char *error_body(int status, size_t *len)
+{
+#define PAGE(code, text) \
+    case code: { static const char s[] = "<html><head><title>" #code " " text \
+        "</title></head><body><h1>" #code " " text "</h1></body></html>\n"; \
+        *len = sizeof(s) - 1; return s; }
+    switch (status) {
+    PAGE(301, "Moved Permanently")
+    PAGE(400, "Bad Request")
+    PAGE(403, "Forbidden")
+    PAGE(404, "Not Found")
+    PAGE(405, "Method Not Allowed")
+    PAGE(408, "Request Timeout")
+    PAGE(412, "Precondition Failed")
+    PAGE(414, "URI Too Long")
+    PAGE(416, "Range Not Satisfiable")
+    PAGE(431, "Request Header Fields Too Large")
+    PAGE(501, "Not Implemented")
+    PAGE(503, "Service Unavailable")
+    PAGE(505, "HTTP Version Not Supported")
+    PAGE(500, "Internal Server Error")
+    default:
+        *len = 0;
+        return "";
+    }
+#undef PAGE
+}
+
+/* Headers and body of a status page; @extra is inserted verbatim (Allow,
+ * Location, Content-Range), each line ending in CRLF. */
+static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
+                             bool keep_alive, bool head, int version_minor,
+                             const char *extra, size_t extra_len, char *buf)
+{
+    struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
+    size_t blen;
+    const char *body = error_body(status, &blen);
+
+    resp_reset(r, status, keep_alive);
+    put_status(&o, w, status);
+    PUT_LIT(&o, "Content-Type: text/html\r\nContent-Length: ");
+    put_u64(&o, blen);
+    PUT_LIT(&o, "\r\n");
+    put(&o, extra, extra_len);
+    put_connection(&o, keep_alive, version_minor);
+    plan_head(r, buf, &o);
+    if (!head && blen) {
+        r->seg[r->nseg++] = (struct zc_seg){ .p = body, .len = blen };
+        r->body_len = blen;
+    }
+}
+
+void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
+                   bool keep_alive, bool head, char *buf)
+{
+    plan_status_page(r, w, status, keep_alive, head, 1, NULL, 0, buf);
+}
+
+void zc_resp_release(struct zc_resp *r)
+{
+    zc_file_unref(r->file);
+    r->file = NULL;
+    free(r->heap);
+    r->heap = NULL;
+}
+
+/* --- conditionals (RFC 9110 section 13.2.2 order) ---------------------- */
+
+static bool is_star(struct zc_str v)
+{
+    return v.len == 1 && v.p[0] == '*';
+}
+
+/* Return: 0 to go on, or 304 / 412. */
+static int evaluate_preconditions(const struct zc_http_req *req,
+                                  const struct zc_file *f)
+{
+    time_t t;
+
+    if (req->if_match.p) {
+        if (!is_star(req->if_match) &&
+            !zc_etag_match_list(req->if_match.p, req->if_match.len, f->etag,
+                                f->etag_len, false))
+            return 412;
+    } else if (req->if_unmodified_since.p &&
+               zc_http_date_parse(req->if_unmodified_since.p,
+                                  req->if_unmodified_since.len, &t) == 0 &&
+               f->mtime.tv_sec > t) {
+        return 412;
+    }
+    /* If-None-Match wins over If-Modified-Since: the latter is only looked
+     * at when the former is absent. */
+    if (req->if_none_match.p) {
+        if (is_star(req->if_none_match) ||
+            zc_etag_match_list(req->if_none_match.p, req->if_none_match.len,
+                               f->etag, f->etag_len, true))
+            return 304;
+    } else if (req->if_modified_since.p &&
+               zc_http_date_parse(req->if_modified_since.p,
+                                  req->if_modified_since.len, &t) == 0 &&
+               f->mtime.tv_sec <= t) {
+        return 304;
+    }
+    return 0;
+}
+
+static bool if_range_allows(const struct zc_http_req *req, const struct zc_file *f)
+{
+    if (!req->if_range.p)
+        return true;
+    return zc_if_range_match(req->if_range.p, req->if_range.len, f->etag,
+                             f->etag_len, f->mtime.tv_sec);
+}
+
+static void put_validators(struct out *o, const struct zc_file *f)
+{
+    PUT_LIT(o, "Last-Modified: ");
+    put_str(o, f->last_modified);
+    PUT_LIT(o, "\r\nETag: ");
+    put(o, f->etag, f->etag_len);
+    PUT_LIT(o, "\r\n");
+}
+
+static void put_content_range(struct out *o, const struct zc_range *rg,
+                              uint64_t size)
+{
+    char tmp[96];
+    size_t n = zc_range_content_range(tmp, sizeof(tmp), rg, size);
+
+    PUT_LIT(o, "Content-Range: ");
+    put(o, tmp, n);
+    PUT_LIT(o, "\r\n");
+}
+
+/* Read a small body right behind the headers so both go out in one writev.
+ * Return: true, or false when the file proved shorter than its cached size
+ * (it changed under us: the caller drops the entry and resolves again). */
+static bool read_small_body(struct zc_resp *r, struct zc_worker *w, char *body,
+                            off_t off, size_t len)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(r->file->fd, body + got, len - got, off + (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            zc_file_cache_drop(w->fs.cache, r->file);
+            return false;
+        }
+        got += (size_t)n;
+    }
+    r->seg[r->nseg++] = (struct zc_seg){ .p = body, .len = len };
+    return true;
+}
+
+static void plan_file(struct zc_resp *r, struct zc_worker *w,
+                      const struct zc_http_req *req, bool keep_alive, char *buf,
+                      struct zc_file *f, bool *retry)
+{
+    struct zc_range ranges[ZC_RANGE_MAX_PARTS];
+    struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
+    char *body = buf + ZC_HEAD_CAP;
+    bool head = req->method == ZC_HTTP_HEAD;
+    int nranges = 0, status;
+
+    *retry = false;
+    status = evaluate_preconditions(req, f);
+    if (status == 412) {
+        zc_file_unref(f);
+        plan_status_page(r, w, 412, keep_alive, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
+    resp_reset(r, status ? status : 200, keep_alive);
+    r->file = f;
+    if (status == 304) {
+        put_status(&o, w, 304);
+        put_validators(&o, f);
+        put_connection(&o, keep_alive, req->version_minor);
+        plan_head(r, buf, &o);
+        return;
+    }
+
+    if (req->range.p && !head && if_range_allows(req, f))
+        nranges = zc_range_parse(req->range.p, req->range.len, f->size, ranges,
+                                 ZC_RANGE_MAX_PARTS);
+    if (nranges == -416) {
+        char extra[64];
+        int n = snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+                         (unsigned long long)f->size);
+
+        r->file = NULL;
+        zc_file_unref(f);
+        plan_status_page(r, w, 416, keep_alive, head, req->version_minor, extra,
+                         (size_t)n, buf);
+        return;
+    }
+    if (nranges < 0)
+        nranges = 0;
+
+    if (nranges <= 1) {
+        uint64_t off = nranges ? ranges[0].first : 0;
+        uint64_t len = nranges ? ranges[0].last - ranges[0].first + 1 : f->size;
+
+        r->status = nranges ? 206 : 200;
+        put_status(&o, w, r->status);
+        PUT_LIT(&o, "Content-Type: ");
+        put_str(&o, f->mime);
+        PUT_LIT(&o, "\r\nContent-Length: ");
+        put_u64(&o, len);
+        PUT_LIT(&o, "\r\n");
+        put_validators(&o, f);
+        PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
+        if (nranges)
+            put_content_range(&o, &ranges[0], f->size);
+        put_connection(&o, keep_alive, req->version_minor);
+        plan_head(r, buf, &o);
+        if (head || len == 0)
+            return;
+        r->body_len = len;
+        /* A named --method means every body goes through zc_transfer with it
+         * (what the benchmark table compares); auto takes the fast path. */
+        if (len <= ZC_SMALL_BODY && w->cfg->method == ZC_AUTO) {
+            const char *cached;
+            int ret = zc_file_cache_body(w->fs.cache, f, &cached);
+
+            if (ret == 0)
+                r->seg[r->nseg++] = (struct zc_seg){ .p = cached + off, .len = len };
+            else if (ret == -ESTALE || !read_small_body(r, w, body, (off_t)off, (size_t)len))
+                *retry = true;
+            return;
+        }
+        r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
+        return;
+    }
+
+    /* multipart/byteranges: part headers go into the body area, the head
+     * (which needs the total length) is written last. */
+    {
+        struct zc_seg parts[ZC_RESP_MAX_SEGS];
+        struct out pb = { body, body + ZC_SMALL_BODY };
+        unsigned np = 0;
+        uint64_t total = 0;
+
+        for (int i = 0; i < nranges; i++) {
+            char *start = pb.p;
+
+            if (i)
+                PUT_LIT(&pb, "\r\n");
+            PUT_LIT(&pb, "--");
+            put_str(&pb, w->boundary);
+            PUT_LIT(&pb, "\r\nContent-Type: ");
+            put_str(&pb, f->mime);
+            PUT_LIT(&pb, "\r\n");
+            put_content_range(&pb, &ranges[i], f->size);
+            PUT_LIT(&pb, "\r\n");
+            parts[np++] = (struct zc_seg){ .p = start, .len = (uint64_t)(pb.p - start) };
+            parts[np] = (struct zc_seg){ .len = ranges[i].last - ranges[i].first + 1,
+                                         .off = (off_t)ranges[i].first };
+            total += parts[np - 1].len + parts[np].len;
+            np++;
+        }
+        {
+            char *start = pb.p;
+
+            PUT_LIT(&pb, "\r\n--");
+            put_str(&pb, w->boundary);
+            PUT_LIT(&pb, "--\r\n");
+            parts[np++] = (struct zc_seg){ .p = start, .len = (uint64_t)(pb.p - start) };
+            total += parts[np - 1].len;
+        }
+        r->status = 206;
+        put_status(&o, w, 206);
+        PUT_LIT(&o, "Content-Type: multipart/byteranges; boundary=");
+        put_str(&o, w->boundary);
+        PUT_LIT(&o, "\r\nContent-Length: ");
+        put_u64(&o, total);
+        PUT_LIT(&o, "\r\n");
+        put_validators(&o, f);
+        PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
+        put_connection(&o, keep_alive, req->version_minor);
+        plan_head(r, buf, &o);
+        memcpy(&r->seg[1], parts, np * sizeof(parts[0]));
+        r->nseg = 1 + np;
+        r->body_len = total;
+    }
+}
+
+/* The path part of the request-target: origin-form as is, absolute-form
+ * ("http://host/p") without scheme and authority. */
+static bool target_path(const struct zc_str *t, const char **p, size_t *len)
+{
+    if (t->len && t->p[0] == '/') {
+        *p = t->p;
+        *len = t->len;
+        return true;
+    }
+    for (size_t i = 0; i + 2 < t->len; i++) {
+        if (t->p[i] == ':' && t->p[i + 1] == '/' && t->p[i + 2] == '/') {
+            const char *s = memchr(t->p + i + 3, '/', t->len - i - 3);
+
+            if (!s)
+                return false;
+            *p = s;
+            *len = t->len - (size_t)(s - t->p);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
+                          const struct zc_http_req *req, bool keep_alive,
+                          const char *path, size_t plen, char *buf)
+{
+    char extra[ZC_HTTP_DEFAULT_MAX_TARGET + 32];
+    const char *q = memchr(path, '?', plen);
+    size_t before = q ? (size_t)(q - path) : plen;
+    struct out o = { extra, extra + sizeof(extra) };
+
+    /* The target passed the parser's grammar (no CTLs), so echoing it in a
+     * header cannot split the response. */
+    PUT_LIT(&o, "Location: ");
+    put(&o, path, before);
+    PUT_LIT(&o, "/");
+    if (q)
+        put(&o, q, plen - before);
+    PUT_LIT(&o, "\r\n");
+    plan_status_page(r, w, 301, keep_alive, req->method == ZC_HTTP_HEAD,
+                     req->version_minor, extra, (size_t)(o.p - extra), buf);
+}
+
+static void plan_listing(struct zc_resp *r, struct zc_worker *w,
+                         const struct zc_http_req *req, bool keep_alive,
+                         char *html, size_t len, char *buf)
+{
+    struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
+
+    resp_reset(r, 200, keep_alive);
+    r->heap = html;
+    put_status(&o, w, 200);
+    PUT_LIT(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+    put_u64(&o, len);
+    PUT_LIT(&o, "\r\nCache-Control: no-cache\r\n");
+    put_connection(&o, keep_alive, req->version_minor);
+    plan_head(r, buf, &o);
+    if (req->method != ZC_HTTP_HEAD && len) {
+        r->seg[r->nseg++] = (struct zc_seg){ .p = html, .len = len };
+        r->body_len = len;
+    }
+}
+
+void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
+                   const struct zc_http_req *req, bool keep_alive, char *buf)
+{
+    static const char allow[] = "Allow: GET, HEAD\r\n";
+    char decoded[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    bool head = req->method == ZC_HTTP_HEAD;
+    struct zc_fs_result res;
+    const char *path;
+    size_t plen;
+    ssize_t dlen;
+    int status;
+
+    if (req->method == ZC_HTTP_OTHER) {
+        plan_status_page(r, w, 501, keep_alive, false, req->version_minor,
+                         NULL, 0, buf);
+        return;
+    }
+    if (req->method != ZC_HTTP_GET && !head) {
+        plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+                         allow, sizeof(allow) - 1, buf);
+        return;
+    }
+    /* A GET or HEAD with a body: refusing and closing is safer than
+     * draining, since the body's end would be our only framing guess. */
+    if (req->content_length > 0 || req->transfer_encoding.p) {
+        plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
+    if (!target_path(&req->target, &path, &plen)) {
+        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
+    dlen = zc_url_decode_path(path, plen, decoded, sizeof(decoded) - 1);
+    if (dlen <= 0 || decoded[0] != '/' ||
+        zc_url_path_check(decoded, (size_t)dlen) < 0) {
+        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
+    decoded[dlen] = '\0';
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool retry;
+
+        status = zc_fs_lookup(&w->fs, decoded, (size_t)dlen, w->loop.now_ms, &res);
+        if (status == 301) {
+            plan_redirect(r, w, req, keep_alive, path, plen, buf);
+            return;
+        }
+        if (status != 200) {
+            plan_status_page(r, w, status, keep_alive, head, req->version_minor,
+                             NULL, 0, buf);
+            return;
+        }
+        if (res.body) {
+            plan_listing(r, w, req, keep_alive, res.body, res.body_len, buf);
+            return;
+        }
+        plan_file(r, w, req, keep_alive, buf, res.file, &retry);
+        if (!retry)
+            return;
+        zc_resp_release(r);
+    }
+    plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+}

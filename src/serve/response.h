@@ -1,0 +1,65 @@
+/* response.h - turn a parsed request into a response plan: the status line
+ * and headers written into the connection's buffer, then a list of segments
+ * (memory or file ranges) that conn.c sends in order.
+ *
+ * Decides: method (405/501), path (400/301/403/404), conditionals (304/412),
+ * ranges (206, multipart/byteranges, 416), and for small bodies reads the
+ * bytes with pread() right behind the headers so both leave in one writev. */
+#ifndef ZC_SERVE_RESPONSE_H
+#define ZC_SERVE_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "serve/http_parse.h"
+#include "serve/range.h"
+
+struct zc_worker;
+struct zc_file;
+
+/* Body segments up to this size are read into the connection buffer and sent
+ * with the headers in one writev (lighttpd's threshold; below it sendfile's
+ * setup costs more than the copy). */
+#define ZC_SMALL_BODY (16 * 1024)
+/* Status line and headers; a 301's Location echoes the request target. */
+#define ZC_HEAD_CAP (ZC_HTTP_DEFAULT_MAX_TARGET + 2048)
+#define ZC_WBUF_SIZE (ZC_HEAD_CAP + ZC_SMALL_BODY)
+
+#define ZC_RESP_MAX_SEGS (2 + 2 * ZC_RANGE_MAX_PARTS + 1)
+
+struct zc_seg {
+    const char *p;                  /* NULL: a file range of resp->file */
+    uint64_t len;
+    off_t off;                      /* file offset for a file range */
+};
+
+struct zc_resp {
+    int status;
+    bool close;                     /* close the connection after it */
+    unsigned nseg, cur;             /* segments, and the one being sent */
+    struct zc_seg seg[ZC_RESP_MAX_SEGS];
+    struct zc_file *file;           /* reference held while sending */
+    char *heap;                     /* malloc'ed body (listing) */
+    size_t head_len;
+    uint64_t body_len;              /* bytes after the head (log) */
+    uint64_t sent;                  /* bytes of all segments sent so far */
+};
+
+/* zc_resp_build - plan the response to @req in @buf (ZC_WBUF_SIZE bytes).
+ * @keep_alive: what the request allows; the plan may still close. */
+void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
+                   const struct zc_http_req *req, bool keep_alive, char *buf);
+
+/* zc_resp_error - plan a bodyful error/status response with no request
+ * context (400, 408, 414, 431, 503, ...). @head: HEAD request (no body). */
+void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
+                   bool keep_alive, bool head, char *buf);
+
+/* zc_resp_release - drop the file reference and the heap body. */
+void zc_resp_release(struct zc_resp *r);
+
+const char *zc_status_reason(int status);
+
+#endif /* ZC_SERVE_RESPONSE_H */

@@ -1,0 +1,407 @@
+/* serve.c - `zcopy serve`: options, listeners, privileges, worker threads
+ * and signals. The main thread only waits for signals; workers serve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "serve/fs.h"
+#include "serve/worker_run.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define BACKLOG 4096
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: zcopy serve [DIR] [options]\n"
+"\n"
+"Serve the files under DIR (default: .) over HTTP/1.1: GET and HEAD, keep-alive,\n"
+"pipelining, ranges, conditional requests. Paths never leave DIR: the kernel\n"
+"resolves them beneath it (openat2 RESOLVE_BENEATH), symlinks out of DIR are refused.\n"
+"\n"
+"options:\n"
+"  --listen ADDR:PORT      address to listen on, repeatable (default %s);\n"
+"                          IPv6 as [::1]:8080; port 0 picks a free port\n"
+"  --threads N             worker threads, one event loop each (default: cores)\n"
+"  --method NAME           how file bodies are sent: auto (default), sendfile,\n"
+"                          splice, readwrite, mmap, msg_zerocopy, uring, direct...\n"
+"                          auto sends bodies up to 16 KiB with the headers in one\n"
+"                          writev and larger ones through libzcopy's choice\n"
+"  --access-log FILE|-|off combined-format access log (default off; - is stdout);\n"
+"                          SIGHUP reopens it\n"
+"  --index NAME            file served for a directory URL (default index.html)\n"
+"  --listing               HTML listing of directories without an index file\n"
+"  --max-connections N     open connections, all workers together (default 4096);\n"
+"                          excess connections get a 503 and are closed\n"
+"  --header-timeout SEC    whole request head must arrive within this (default 10);\n"
+"                          then 408 and close\n"
+"  --keepalive-timeout SEC idle keep-alive connections are closed after (default 60)\n"
+"  --send-timeout SEC      a client that accepts no bytes for this long is\n"
+"                          dropped (default 60)\n"
+"  --cache-valid MS        open-file cache: re-check a cached file with one statx\n"
+"                          when its last check is older than MS (default 1000;\n"
+"                          0 checks on every request)\n"
+"  --cache-entries N       open files cached per worker (default 1024; 0: off)\n"
+"  --drain-timeout SEC     on SIGTERM, longest wait for responses in flight\n"
+"                          (default 10)\n"
+"  --user NAME             drop privileges to NAME after opening the listeners\n"
+"  -h, --help              this text\n"
+"\n"
+"On start it prints one line per listener, e.g.\n"
+"  zcopy serve: http://127.0.0.1:8080/ (root /srv/www, 2 threads, method auto)\n"
+"SIGTERM or SIGINT: stop accepting, finish responses in flight, exit 0.\n"
+"SIGHUP: reopen the access log.\n", DEFAULT_LISTEN);
+}
+
+static int parse_seconds(const char *s, int64_t *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 86400.0 * 365)
+        return -EINVAL;
+    *ms = (int64_t)ceil(v * 1000.0);
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    if (*s == '-' || *s == '+')
+        return -EINVAL;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static unsigned count_cores(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* The soft fd limit is often 1024; a server needs more (nginx's
+ * worker_rlimit_nofile). The hard limit is the operator's word. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int drop_privileges(const char *name)
+{
+    struct passwd *pw = getpwnam(name);
+
+    if (!pw) {
+        fprintf(stderr, "zcopy serve: --user: no user '%s'\n", name);
+        return -1;
+    }
+    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+        return 0;
+    /* Groups first: after setuid() we could no longer change them. */
+    if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0) {
+        fprintf(stderr, "zcopy serve: --user %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0 && pw->pw_uid != 0) {
+        fprintf(stderr, "zcopy serve: --user %s: privileges not dropped\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+enum {
+    OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
+    OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
+    OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER,
+};
+
+static const struct option long_options[] = {
+    { "listen", required_argument, NULL, OPT_LISTEN },
+    { "threads", required_argument, NULL, OPT_THREADS },
+    { "method", required_argument, NULL, OPT_METHOD },
+    { "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+    { "index", required_argument, NULL, OPT_INDEX },
+    { "listing", no_argument, NULL, OPT_LISTING },
+    { "max-connections", required_argument, NULL, OPT_MAX_CONN },
+    { "header-timeout", required_argument, NULL, OPT_HEADER_TO },
+    { "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TO },
+    { "send-timeout", required_argument, NULL, OPT_SEND_TO },
+    { "cache-valid", required_argument, NULL, OPT_CACHE_VALID },
+    { "cache-entries", required_argument, NULL, OPT_CACHE_ENTRIES },
+    { "drain-timeout", required_argument, NULL, OPT_DRAIN_TO },
+    { "user", required_argument, NULL, OPT_USER },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
+                         const char **root, const char **user)
+{
+    unsigned long v;
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case OPT_LISTEN:
+            if (cfg->naddrs == ZC_SERVE_MAX_LISTEN ||
+                zc_listen_parse(optarg, &cfg->addrs[cfg->naddrs]) < 0) {
+                fprintf(stderr, "zcopy serve: bad --listen '%s'\n", optarg);
+                return -1;
+            }
+            cfg->naddrs++;
+            break;
+        case OPT_THREADS:
+            if (parse_uint(optarg, 1024, &v) < 0) {
+                fprintf(stderr, "zcopy serve: bad --threads '%s'\n", optarg);
+                return -1;
+            }
+            cfg->threads = (unsigned)v;
+            break;
+        case OPT_METHOD:
+            if (zc_method_parse(optarg, &cfg->method) < 0) {
+                fprintf(stderr, "zcopy serve: unknown --method '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_ACCESS_LOG:
+            cfg->access_log = strcmp(optarg, "off") ? optarg : NULL;
+            break;
+        case OPT_INDEX:
+            if (strchr(optarg, '/')) {
+                fprintf(stderr, "zcopy serve: --index is a file name, not a path\n");
+                return -1;
+            }
+            cfg->index = optarg;
+            break;
+        case OPT_LISTING:
+            cfg->listing = true;
+            break;
+        case OPT_MAX_CONN:
+            if (parse_uint(optarg, 1u << 24, &v) < 0 || v == 0) {
+                fprintf(stderr, "zcopy serve: bad --max-connections '%s'\n", optarg);
+                return -1;
+            }
+            cfg->max_connections = (unsigned)v;
+            break;
+        case OPT_HEADER_TO:
+        case OPT_KEEPALIVE_TO:
+        case OPT_SEND_TO:
+        case OPT_DRAIN_TO: {
+            int64_t *dst = opt == OPT_HEADER_TO ? &cfg->header_timeout_ms :
+                           opt == OPT_KEEPALIVE_TO ? &cfg->keepalive_timeout_ms :
+                           opt == OPT_SEND_TO ? &cfg->send_timeout_ms :
+                           &cfg->drain_timeout_ms;
+
+            if (parse_seconds(optarg, dst) < 0) {
+                fprintf(stderr, "zcopy serve: bad timeout '%s' (seconds > 0)\n", optarg);
+                return -1;
+            }
+            break;
+        }
+        case OPT_CACHE_VALID:
+            if (parse_uint(optarg, 86400000, &v) < 0) {
+                fprintf(stderr, "zcopy serve: bad --cache-valid '%s'\n", optarg);
+                return -1;
+            }
+            cfg->cache_valid_ms = (int64_t)v;
+            break;
+        case OPT_CACHE_ENTRIES:
+            if (parse_uint(optarg, 1u << 20, &v) < 0) {
+                fprintf(stderr, "zcopy serve: bad --cache-entries '%s'\n", optarg);
+                return -1;
+            }
+            cfg->cache_entries = (unsigned)v;
+            break;
+        case OPT_USER:
+            *user = optarg;
+            break;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc)
+        *root = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "zcopy serve: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static void wake_all(struct zc_worker *workers, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        zc_worker_wake(&workers[i]);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static struct zc_serve_config cfg;
+    const char *root = ".", *user = NULL;
+    char root_abs[PATH_MAX];
+    struct zc_worker *workers = NULL;
+    struct zc_mime *mime = NULL;
+    unsigned started = 0, inited = 0;
+    int status = 1, ret;
+    sigset_t sigs;
+
+    cfg = (struct zc_serve_config){
+        .root_fd = -1, .method = ZC_AUTO, .index = "index.html",
+        .max_connections = 4096, .header_timeout_ms = 10000,
+        .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
+        .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
+    };
+    if (parse_options(argc, argv, &cfg, &root, &user) < 0)
+        return 2;
+    if (cfg.naddrs == 0)
+        zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
+    if (cfg.threads == 0)
+        cfg.threads = count_cores();
+
+    if (!realpath(root, root_abs)) {
+        fprintf(stderr, "zcopy serve: %s: %s\n", root, strerror(errno));
+        return 1;
+    }
+    cfg.root_path = root_abs;
+    cfg.root_fd = open(root_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cfg.root_fd < 0) {
+        fprintf(stderr, "zcopy serve: %s: %s\n", root_abs, strerror(errno));
+        return 1;
+    }
+    ret = zc_fs_open_beneath(cfg.root_fd, ".");
+    if (ret < 0 && ret != -EACCES) {
+        fprintf(stderr, "zcopy serve: openat2 unavailable (%s): the kernel must be 5.6 or later\n",
+                strerror(-ret));
+        goto out;
+    }
+    if (ret >= 0)
+        close(ret);
+    ret = zc_mime_load(&mime, NULL);
+    if (ret < 0) {
+        fprintf(stderr, "zcopy serve: MIME types: %s\n", strerror(-ret));
+        goto out;
+    }
+    cfg.mime = mime;
+    raise_fd_limit();
+
+    /* Signals: SIGPIPE ignored for good; the others blocked in every thread
+     * (threads inherit the mask) and taken by the main thread with sigwait. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    workers = calloc(cfg.threads, sizeof(*workers));
+    if (!workers)
+        goto out;
+    /* Listeners and logs are opened before dropping privileges (ports below
+     * 1024, root-owned log directories), like nginx's master. */
+    for (unsigned t = 0; t < cfg.threads; t++) {
+        int fds[ZC_SERVE_MAX_LISTEN];
+
+        for (unsigned a = 0; a < cfg.naddrs; a++) {
+            fds[a] = zc_listen_open(&cfg.addrs[a], BACKLOG);
+            if (fds[a] < 0) {
+                char url[128];
+
+                zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+                fprintf(stderr, "zcopy serve: listen on %s: %s\n", url, strerror(-fds[a]));
+                while (a-- > 0)
+                    close(fds[a]);
+                goto out;
+            }
+        }
+        inited++;
+        ret = zc_worker_init(&workers[t], &cfg, t, fds);
+        if (ret < 0) {
+            fprintf(stderr, "zcopy serve: worker %u: %s\n", t, strerror(-ret));
+            goto out;
+        }
+    }
+    if (user && drop_privileges(user) < 0)
+        goto out;
+
+    for (unsigned t = 0; t < cfg.threads; t++) {
+        ret = pthread_create(&workers[t].thread, NULL, zc_worker_main, &workers[t]);
+        if (ret) {
+            fprintf(stderr, "zcopy serve: pthread_create: %s\n", strerror(ret));
+            atomic_store(&cfg.stop, true);
+            wake_all(workers, started);
+            goto join;
+        }
+        started++;
+    }
+    for (unsigned a = 0; a < cfg.naddrs; a++) {
+        char url[128];
+
+        zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+        printf("zcopy serve: %s (root %s, %u thread%s, method %s)\n", url, root_abs,
+               cfg.threads, cfg.threads == 1 ? "" : "s", zc_method_name(cfg.method));
+    }
+    fflush(stdout);
+
+    for (;;) {
+        int sig = sigwaitinfo(&sigs, NULL);
+
+        if (sig == SIGHUP) {
+            atomic_fetch_add(&cfg.log_generation, 1);
+            wake_all(workers, started);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            atomic_store(&cfg.stop, true);
+            wake_all(workers, started);
+            break;
+        }
+    }
+    status = 0;
+join:
+    for (unsigned t = 0; t < started; t++) {
+        pthread_join(workers[t].thread, NULL);
+        if (workers[t].exit_status)
+            status = 1;
+    }
+out:
+    for (unsigned t = 0; t < inited; t++)
+        zc_worker_destroy(&workers[t]);
+    free(workers);
+    zc_mime_free(mime);
+    if (cfg.root_fd >= 0)
+        close(cfg.root_fd);
+    return status;
+}

@@ -1,0 +1,97 @@
+/* worker.h - the server's configuration (read-only once threads start) and
+ * one worker: a thread with its own loop, listeners, zc_ctx, open-file
+ * cache, access log and connections. Nothing here is shared between
+ * workers except the read-only config and two atomics (stop, log reopen). */
+#ifndef ZC_SERVE_WORKER_H
+#define ZC_SERVE_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zcopy.h"
+#include "serve/access_log.h"
+#include "serve/file_cache.h"
+#include "serve/fs.h"
+#include "serve/http_parse.h"
+#include "serve/listen.h"
+#include "serve/loop.h"
+#include "serve/mime.h"
+
+#define ZC_SERVE_MAX_LISTEN 16
+
+struct zc_serve_config {
+    const char *root_path;          /* absolute, for messages */
+    int root_fd;                    /* O_PATH | O_DIRECTORY */
+    unsigned threads;
+    enum zc_method method;          /* ZC_AUTO unless --method */
+    const char *access_log;         /* NULL: off */
+    const char *index;
+    bool listing;
+    unsigned max_connections;       /* whole server */
+    int64_t header_timeout_ms, keepalive_timeout_ms, send_timeout_ms;
+    int64_t cache_valid_ms;
+    unsigned cache_entries;         /* per worker; 0 disables the cache */
+    int64_t drain_timeout_ms;       /* SIGTERM: longest wait for responses */
+    struct zc_http_limits limits;
+    const struct zc_mime *mime;
+    unsigned naddrs;
+    struct zc_listen_addr addrs[ZC_SERVE_MAX_LISTEN];
+    /* Signals from the main thread to the workers. */
+    atomic_bool stop;
+    atomic_uint log_generation;
+};
+
+struct zc_worker;
+struct zc_conn;
+
+struct zc_listener {
+    struct zc_io io;
+    struct zc_worker *w;
+};
+
+struct zc_worker {
+    const struct zc_serve_config *cfg;
+    struct zc_serve_config *shared; /* for the atomics only */
+    unsigned id;
+    pthread_t thread;
+    struct zc_loop loop;
+    zc_ctx *zc;
+    /* Body method: with --method auto, resolved once per worker from the
+     * first file -> socket transfer (see conn.c); otherwise cfg->method. */
+    enum zc_method body_method;
+    bool body_method_resolved;
+    bool method_warned;             /* --method refused: said so once */
+
+    struct zc_listener listeners[ZC_SERVE_MAX_LISTEN];
+    unsigned nlisteners;
+    bool accept_paused;
+    int64_t accept_resume_ms;
+
+    unsigned nconns, max_conns;
+    struct zc_conn *conns;          /* all open connections */
+    struct zc_conn *free_conns;     /* recycled, so accept rarely mallocs */
+    unsigned nfree;
+    struct zc_timer_list head_timers, idle_timers, send_timers;
+
+    struct zc_fs fs;
+    struct zc_access_log log;
+    unsigned log_generation;
+    int64_t log_flush_ms;
+
+    time_t date_sec;
+    char date[32];                  /* IMF-fixdate for the Date header */
+    char boundary[24];              /* multipart/byteranges separator */
+
+    int wake_fd;                    /* eventfd: the main thread's nudge */
+    struct zc_io wake_io;
+    bool stopping;
+    int64_t stop_deadline_ms;
+    int exit_status;
+};
+
+/* Current Date header value, refreshed at most once a second. */
+const char *zc_worker_date(struct zc_worker *w);
+
+#endif /* ZC_SERVE_WORKER_H */

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""zcopy serve: file truncated mid-send, client gone mid-body, EMFILE,
+SIGTERM drain, SIGHUP log reopen with the combined format, --user."""
+import hashlib
+import os
+import pwd
+import re
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_util import (Server, done, eq, make_root, ok, parse_responses,  # noqa: E402
+                        pattern, recv_until_close, request, stop, wait_for, write)
+
+root = make_root()
+os.chmod(root, 0o755)
+write(root, "a.txt", b"inside\n")
+BIG = 64 << 20
+big_data = pattern(BIG, seed=9)
+
+
+def read_head(s):
+    """Read until the end of the response head; returns (head, extra body)."""
+    data = b""
+    for _ in range(1000):
+        if b"\r\n\r\n" in data:
+            break
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def content_length(head):
+    m = re.search(rb"\r\nContent-Length: (\d+)", head)
+    return int(m.group(1)) if m else None
+
+
+def test_truncated_mid_send():
+    path = write(root, "trunc.bin", big_data)
+    with Server(root, "--threads", "1") as srv:
+        s = srv.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /trunc.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        head, rest = read_head(s)
+        eq(content_length(head), BIG, "announced the full length")
+        got = len(rest)
+        while got < (1 << 20):
+            b = s.recv(65536)
+            if not b:
+                break
+            got += len(b)
+        os.truncate(path, 0)
+        more, closed = recv_until_close(s, limit=2 * BIG, timeout=10)
+        got += len(more)
+        s.close()
+        ok(closed, "connection closed after the file shrank")
+        ok(got < BIG, "short body (%d of %d bytes)" % (got, BIG))
+        ok(srv.alive(), "server survived the truncation")
+        r = request(srv, "GET", "/a.txt")
+        eq(r.body if r else None, b"inside\n", "next request served")
+        r = request(srv, "GET", "/trunc.bin")
+        eq((r.status, r.get("content-length")) if r else None, (200, "0"),
+           "truncated file now served with its new length")
+    os.unlink(path)
+
+
+def test_client_gone():
+    write(root, "big.bin", big_data)
+    with Server(root, "--threads", "1") as srv:
+        for how in ("close", "reset"):
+            s = srv.connect()
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+            read_head(s)
+            s.recv(65536)
+            if how == "reset":
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            r = request(srv, "GET", "/a.txt")
+            eq(r.body if r else None, b"inside\n", "served after a client %s mid-body" % how)
+        # The whole body still arrives intact for a patient client.
+        with srv.connect(timeout=20) as s:
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            head, rest = read_head(s)
+            more, closed = recv_until_close(s, limit=2 * BIG, timeout=20)
+            body = rest + more
+        eq(hashlib.sha256(body).hexdigest(), hashlib.sha256(big_data).hexdigest(),
+           "64 MiB body byte-exact")
+        ok(srv.alive(), "server alive")
+
+
+def limit_fds():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+
+
+def test_emfile():
+    with Server(root, "--threads", "1", preexec_fn=limit_fds) as srv:
+        socks = []
+        for _ in range(40):
+            s = socket.socket()
+            s.settimeout(5)
+            s.connect((srv.host, srv.port))
+            socks.append(s)
+        time.sleep(0.3)
+        t0 = srv.cpu_ticks()
+        time.sleep(1.0)
+        used = srv.cpu_ticks() - t0
+        hz = os.sysconf("SC_CLK_TCK")
+        ok(used < hz // 4, "no spin while out of fds (%d ticks in 1 s)" % used)
+        ok(srv.alive(), "server alive at EMFILE")
+        for s in socks:
+            s.close()
+        ok(wait_for(lambda: (request(srv, "GET", "/a.txt") or None) and True, timeout=10),
+           "serves again once fds are free")
+
+
+def test_sigterm_drain():
+    write(root, "big.bin", big_data)
+    with Server(root, "--threads", "2") as srv:
+        idle = srv.connect()
+        idle.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        read_head(idle)
+        s = srv.connect(timeout=20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        head, rest = read_head(s)
+        os.kill(srv.pid, signal.SIGTERM)
+        more, closed = recv_until_close(s, limit=2 * BIG, timeout=20)
+        s.close()
+        body = rest + more
+        ok(len(body) == BIG and hashlib.sha256(body).digest() == hashlib.sha256(big_data).digest(),
+           "response in flight at SIGTERM finished byte-exact")
+        ok(closed, "connection closed after the drained response")
+        data, closed = recv_until_close(idle, timeout=5)
+        ok(closed, "idle keep-alive connection closed on SIGTERM")
+        idle.close()
+        try:
+            code = srv.proc.wait(timeout=10)
+        except Exception:
+            code = None
+        eq(code, 0, "exit status 0 after SIGTERM")
+        refused = False
+        try:
+            socket.create_connection((srv.host, srv.port), timeout=2).close()
+        except OSError:
+            refused = True
+        ok(refused, "no longer accepting")
+
+
+LINE = re.compile(r'^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] '
+                  r'"GET /a\.txt\?q=1 HTTP/1\.1" 200 7 "http://ref/" "zc-test/1\.0 \\x22q\\x22"$')
+
+
+def test_access_log():
+    logdir = make_root()
+    log = os.path.join(logdir, "access.log")
+    with Server(root, "--threads", "2", "--access-log", log) as srv:
+        r = request(srv, "GET", "/a.txt?q=1",
+                    headers=[("Referer", "http://ref/"), ("User-Agent", 'zc-test/1.0 "q"')])
+        eq(r.status, 200, "request logged")
+
+        def lines(p):
+            try:
+                with open(p) as f:
+                    return f.read().splitlines()
+            except FileNotFoundError:
+                return []
+        got = wait_for(lambda: lines(log), timeout=5)
+        eq(len(got), 1, "one line written (buffered, flushed within a second)")
+        ok(got and LINE.match(got[0]), "combined format: %r" % (got[0] if got else None))
+        request(srv, "GET", "/missing")
+        wait_for(lambda: len(lines(log)) >= 2, timeout=5)
+        ok(len(lines(log)) == 2 and '"GET /missing HTTP/1.1" 404 ' in lines(log)[1],
+           "404 logged")
+        os.rename(log, log + ".1")
+        os.kill(srv.pid, signal.SIGHUP)
+        ok(wait_for(lambda: os.path.exists(log), timeout=5), "SIGHUP reopened the log")
+        request(srv, "GET", "/a.txt?q=1",
+                headers=[("Referer", "http://ref/"), ("User-Agent", 'zc-test/1.0 "q"')])
+        new = wait_for(lambda: lines(log), timeout=5)
+        ok(len(new) == 1 and LINE.match(new[0]), "after SIGHUP lines go to the new file")
+        eq(len(lines(log + ".1")), 2, "rotated file kept its lines")
+        ok(srv.alive(), "server alive after SIGHUP")
+        eq(stop(srv), 0, "SIGTERM exit 0")
+
+
+def test_user():
+    if os.geteuid() != 0:
+        print("# not root: --user test skipped")
+        return
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        print("# no user nobody: --user test skipped")
+        return
+    write(root, "public.txt", b"public\n", mode=0o644)
+    write(root, "private.txt", b"private\n", mode=0o600)
+    with Server(root, "--threads", "1", "--user", "nobody") as srv:
+        with open("/proc/%d/status" % srv.pid) as f:
+            uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", f.read(), re.M)
+        eq([int(x) for x in uids.groups()], [nobody.pw_uid] * 4, "--user nobody: all uids dropped")
+        eq(request(srv, "GET", "/public.txt").body, b"public\n", "--user: readable file served")
+        eq(request(srv, "GET", "/private.txt").status, 403, "--user: root-only file 403")
+
+
+test_truncated_mid_send()
+test_client_gone()
+test_emfile()
+test_sigterm_drain()
+test_access_log()
+test_user()
+done()
