@@ -5,6 +5,7 @@ with -c after a lost connection and after SIGINT, error statuses and their
 exit codes, IPv6, and the progress bar under a pseudo-terminal."""
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -162,9 +163,16 @@ def test_chunked(t, srv, d):
     for name, piece in [("empty.bin", 7), ("one.bin", 1), ("odd.bin", 1),
                         ("odd.bin", 4096), ("big.bin", 65536), ("big.bin", 1000003)]:
         out = os.path.join(d, "ch-%s-%d" % (name, piece))
-        r = run(["get", srv.url("/chunked/%s/%d" % (name, piece)), "-o", out])
+        r = run(["get", srv.url("/chunked/%s/%d" % (name, piece)), "-o", out, "--stats"])
         t.ok(r.returncode == 0 and sha_file(out) == sha(FILES[name]),
              "chunked %s in chunks of %d: byte-exact" % (name, piece), r.stderr)
+        # The server writes its head on its own, so the head is peeked and
+        # consumed alone: every data byte then goes through zc_transfer
+        # (spliced), none through a user-space read.
+        m = re.search(rb"(\d+) bytes moved by libzcopy", r.stderr)
+        t.ok(m is not None and int(m.group(1)) == len(FILES[name]),
+             "chunked %s in chunks of %d: all chunk data moved by libzcopy"
+             % (name, piece), r.stderr)
 
 
 def test_raw(t, srv, d):
@@ -279,6 +287,20 @@ def test_resume_after_sigint(t, srv, d):
          "-c after SIGINT: byte-exact", r.stderr)
 
 
+def test_timeout(t, srv, d):
+    data = FILES["big.bin"]
+    out = os.path.join(d, "timeout")
+    RELEASE.clear()
+    try:
+        r = run(["get", "--timeout", "1", srv.url("/slow/big.bin"), "-o", out])
+    finally:
+        RELEASE.set()
+    t.eq(r.returncode, 2, "a server that stalls past --timeout: exit 2")
+    t.ok(b"timed out" in r.stderr, "the stall is reported as a timeout", r.stderr)
+    t.ok(sha_file(out) == sha(data[:len(data) // 2]),
+         "after the timeout the file holds exactly the bytes received")
+
+
 def check_terminal_output(t, what, status, out):
     text = out.decode("ascii", errors="replace")
     t.eq(status, 0, "%s under a terminal: exit 0" % what)
@@ -318,6 +340,73 @@ def test_ipv6(t, d):
         srv.stop()
 
 
+class ZcopyServe:
+    """`zcopy serve ROOT --listen 127.0.0.1:0`; the port is read back from the
+    URL it prints. Always stopped by stop()."""
+
+    def __init__(self, root):
+        self.proc = subprocess.Popen([ZCOPY, "serve", root, "--listen", "127.0.0.1:0",
+                                      "--threads", "1"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.base = None
+        buf = b""
+        deadline = time.monotonic() + 10
+        fd = self.proc.stdout.fileno()
+        while self.base is None and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if not r:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            m = re.search(rb"(http://127\.0\.0\.1:\d+)/", buf)
+            if m:
+                self.base = m.group(1).decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+def test_zcopy_serve(t, d):
+    r = subprocess.run([ZCOPY, "serve", "--help"], capture_output=True, timeout=10)
+    if r.returncode != 0:
+        t.skip("get from zcopy serve", "zcopy serve is not built in")
+        return
+    srv = ZcopyServe(ROOT)
+    try:
+        if not t.ok(srv.base is not None, "zcopy serve started and printed its URL"):
+            return
+        for name, data in FILES.items():
+            out = os.path.join(d, "zs-" + name)
+            r = run(["get", srv.base + "/" + name, "-o", out])
+            t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+                 "get %s from zcopy serve: byte-exact" % name, r.stderr)
+        data = FILES["big.bin"]
+        out = os.path.join(d, "zs-resume")
+        with open(out, "wb") as f:
+            f.write(data[:3 * 1024 * 1024 + 17])
+        r = run(["get", "-c", srv.base + "/big.bin", "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+             "get -c from zcopy serve (its 206): byte-exact", r.stderr)
+        r = run(["get", "-c", srv.base + "/big.bin", "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+             "get -c of a complete file from zcopy serve (its 416): exit 0", r.stderr)
+        r = run(["get", srv.base + "/missing", "-o", os.path.join(d, "zs-missing")])
+        t.eq(r.returncode, 3, "404 from zcopy serve: exit 3")
+    finally:
+        srv.stop()
+
+
 def main():
     require_zcopy()
     t = Tap()
@@ -335,8 +424,10 @@ def main():
         test_errors(t, srv, d)
         test_resume_after_cut(t, srv, d)
         test_resume_after_sigint(t, srv, d)
+        test_timeout(t, srv, d)
         test_progress(t, srv, d)
         test_ipv6(t, d)
+        test_zcopy_serve(t, d)
     finally:
         RELEASE.set()
         srv.stop()
