@@ -219,7 +219,8 @@ int cmd_put(int argc, char **argv)
     ret = parse_args(argc, argv, &o);
     if (ret)
         return ret > 0 ? ZC_EXIT_OK : ZC_EXIT_USAGE;
-    fd = open(o.file, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not hang before it is refused below. */
+    fd = open(o.file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) < 0) {
         fprintf(stderr, "zcopy put: %s: %s\n", o.file, strerror(errno));
         if (fd >= 0)

@@ -257,8 +257,8 @@ static int copy_file(const struct cp_opts *o, zc_ctx *ctx, int src,
     c.dst = t->fd;
     zc_progress_start(&pr, zc_progress_enabled(o->quiet), c.size, 0);
     ret = zc_copy_data(&c);
-    if (ret == 0 && c.cloned)
-        zc_progress_update(&pr, c.size);
+    if (ret == 0)
+        zc_progress_update(&pr, c.size);    /* a trailing hole counts as copied */
     zc_progress_finish(&pr);
     if (ret == 0)
         ret = set_metadata(o, st, t->fd);
@@ -313,7 +313,8 @@ int cmd_cp(int argc, char **argv)
     ret = parse_args(argc, argv, &o);
     if (ret)
         return ret > 0 ? ZC_EXIT_OK : ZC_EXIT_USAGE;
-    src = open(o.src, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not hang before it is refused below. */
+    src = open(o.src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (src < 0 || fstat(src, &st) < 0) {
         ret = fail(o.src, errno);
         if (src >= 0)

@@ -5,8 +5,11 @@ sparse (one over 4 GiB), mode and -p timestamps, copying into a directory,
 progress bar under a pseudo-terminal."""
 import os
 import re
+import signal
 import stat
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, content, require_zcopy, rmtree, run,  # noqa: E402
@@ -183,11 +186,51 @@ def test_refusals(t, d):
     t.eq(r.returncode, 4, "SRC a directory: exit 4")
     r = run(["cp", src, os.path.join(d, "nodir", "x")])
     t.eq(r.returncode, 4, "DST in a missing directory: exit 4")
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    r = run(["cp", fifo, dst], timeout=10)
+    t.eq(r.returncode, 4, "SRC a FIFO: refused at once with exit 4")
+    os.unlink(fifo)
     r = run(["cp", src])
     t.eq(r.returncode, 1, "missing DST: exit 1")
     r = run(["cp", "--reflink=sometimes", src, dst])
     t.eq(r.returncode, 1, "bad --reflink value: exit 1")
     t.ok(no_temp_files(d), "no temp file left behind after refusals")
+
+
+def test_interrupt(t, d):
+    """SIGINT at several points of a copy: DST is either the old file or the
+    complete copy, never a partial one, and no temp file is left."""
+    src = os.path.join(d, "int-src")
+    block = content(MiB, "int")
+    with open(src, "wb") as f:
+        for i in range(192):
+            f.write(block[i:] + block[:i])
+    want = sha_file(src)
+    dst = os.path.join(d, "int-dst")
+    interrupted = 0
+    for delay in (0.0, 0.01, 0.03, 0.06, 0.1):
+        write(dst, b"old contents")
+        p = subprocess.Popen([ZCOPY, "cp", "-q", "--method", "readwrite", src, dst],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        got = open(dst, "rb").read(12)
+        # -SIGINT: the signal came before zcopy installed its handler.
+        if p.returncode in (130, -signal.SIGINT):
+            interrupted += 1
+            t.eq(got, b"old contents", "SIGINT after %.2fs: DST untouched" % delay)
+        else:
+            t.ok(p.returncode == 0 and sha_file(dst) == want,
+                 "SIGINT after %.2fs came too late: exit 0, DST complete" % delay,
+                 p.returncode)
+        t.ok(no_temp_files(d), "SIGINT after %.2fs: no temp file left" % delay)
+    t.diag("%d of 5 copies were interrupted" % interrupted)
 
 
 def test_progress(t, d):
@@ -213,6 +256,7 @@ def main():
         test_sparse(t, d)
         test_huge_sparse(t, d)
         test_refusals(t, d)
+        test_interrupt(t, d)
         test_progress(t, d)
     finally:
         rmtree(d)
