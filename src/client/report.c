@@ -19,6 +19,12 @@ void zc_report_stats(FILE *out, const char *tool, const zc_ctx *ctx)
 
         if (!ms->calls && !ms->bytes && !ms->syscalls)
             continue;
+        if (m == ZC_AUTO) {
+            /* Billed to auto: the fstat of both fds that picks the method. */
+            fprintf(out, "zcopy %s: stats: auto's choice of method: %" PRIu64
+                    " syscalls\n", tool, ms->syscalls);
+            continue;
+        }
         fprintf(out, "zcopy %s: stats: method %s: %" PRIu64 " bytes, %" PRIu64
                 " syscalls, %" PRIu64 " calls, %" PRIu64 " refused, %" PRIu64
                 " errors\n", tool, zc_method_name((enum zc_method)m), ms->bytes,

@@ -325,6 +325,16 @@ def test_progress(t, srv, d):
     t.ok(status == 0 and text == b"", "-q: nothing on the terminal", text[-200:])
 
 
+def test_name(t, srv, d):
+    out = os.path.join(d, "byname")
+    r = run(["get", "http://localhost:%d/files/odd.bin" % srv.port, "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+         "a host name resolved by getaddrinfo (localhost; ::1 refused is skipped)",
+         r.stderr)
+    r = run(["get", "http://no-such-host.invalid/x", "-o", out, "--timeout", "5"])
+    t.eq(r.returncode, 2, "a name that does not resolve: exit 2")
+
+
 def test_ipv6(t, d):
     try:
         srv = Server(Handler, socket.AF_INET6)
@@ -426,6 +436,7 @@ def main():
         test_resume_after_sigint(t, srv, d)
         test_timeout(t, srv, d)
         test_progress(t, srv, d)
+        test_name(t, srv, d)
         test_ipv6(t, d)
         test_zcopy_serve(t, d)
     finally:
