@@ -157,6 +157,39 @@ static int consume(int fd, char *buf, size_t len)
     return 0;
 }
 
+#define PEEK_FIRST 1024                 /* most heads fit; less body is copied */
+
+/* Peek at the queued bytes, peeking further while the peek comes back full
+ * and the head is still incomplete. Consume exactly the head when it is all
+ * there, so the body stays queued for splice; otherwise consume what was
+ * peeked (peeking again would only return the same bytes).
+ * Return: bytes now in buf, or -errno. */
+static ssize_t take_head_start(int fd, char *buf, size_t cap,
+                               struct zc_http_resp *resp)
+{
+    size_t want = cap < PEEK_FIRST ? cap : PEEK_FIRST;
+    ssize_t n;
+    int ret;
+
+    for (;;) {
+        n = zc_net_recv(fd, buf, want, MSG_PEEK);
+        if (n <= 0)
+            return n < 0 ? n : -ECONNRESET;
+        ret = zc_http_parse_response(buf, (size_t)n, resp);
+        if (ret == ZC_RESP_BAD)
+            return -EPROTO;
+        if (ret > 0) {
+            n = ret;
+            break;
+        }
+        if ((size_t)n < want || want == cap)
+            break;
+        want = want * 2 < cap ? want * 2 : cap;
+    }
+    ret = consume(fd, buf, (size_t)n);
+    return ret < 0 ? ret : n;
+}
+
 int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
                      struct zc_http_resp *resp)
 {
@@ -167,18 +200,9 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
         ssize_t n;
 
         if (len == 0) {
-            n = zc_net_recv(fd, buf, cap, MSG_PEEK);
-            if (n <= 0)
-                return n < 0 ? (int)n : -ECONNRESET;
-            ret = zc_http_parse_response(buf, (size_t)n, resp);
-            if (ret == ZC_RESP_BAD)
-                return -EPROTO;
-            /* Whole head peeked: take the head only. Otherwise take what
-             * was peeked (peeking again would return the same bytes). */
-            n = ret > 0 ? ret : n;
-            ret = consume(fd, buf, (size_t)n);
-            if (ret < 0)
-                return ret;
+            n = take_head_start(fd, buf, cap, resp);
+            if (n < 0)
+                return (int)n;
             len = (size_t)n;
         } else {
             ret = zc_http_parse_response(buf, len, resp);

@@ -125,6 +125,11 @@ class Handler(SimpleHTTPRequestHandler):
             "continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
                         b"Content-Length: 5\r\n\r\nhello",
             "untilclose": b"HTTP/1.0 200 OK\r\n\r\n" + FILES["odd.bin"],
+            "bighead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 60 +
+                       b"Content-Length: 65537\r\n\r\n" + FILES["odd.bin"],
+            "hugehead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 99 +
+                        b"X-More: %s\r\n" % (b"m" * 8000) +
+                        b"Content-Length: 5\r\n\r\nhello",
         }[name]
         self.wfile.write(raw)
         self.close_connection = True
@@ -184,7 +189,11 @@ def test_raw(t, srv, d):
     r = run(["get", srv.url("/raw/untilclose"), "-o", out])
     t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
          "a body without length ends at the close", r.stderr)
-    for name in ("smuggle", "garbage"):
+    out = os.path.join(d, "raw-bighead")
+    r = run(["get", srv.url("/raw/bighead"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+         "a 6 KiB response head (peeked in growing steps)", r.stderr)
+    for name in ("smuggle", "garbage", "hugehead"):
         out = os.path.join(d, "raw-" + name)
         r = run(["get", srv.url("/raw/" + name), "-o", out])
         t.eq(r.returncode, 5, "malformed response (%s): exit 5" % name)
