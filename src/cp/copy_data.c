@@ -42,6 +42,14 @@ static int copy_extent(struct zc_copy *c, off_t start, off_t end)
             return (int)n;
         if (n == 0)
             return -ESTALE;             /* the source ended early: it shrank */
+        if (c->method == ZC_AUTO) {
+            /* Same two files from here on: keep what AUTO found working and
+             * spare its fstat of both fds on every later call. */
+            enum zc_method m;
+
+            if (zc_method_choose(c->ctx, c->dst, c->src, &m) == 0)
+                c->method = m;
+        }
         c->data_bytes += (uint64_t)n;
         if (c->progress)
             zc_progress_update(c->progress, (uint64_t)off);
