@@ -108,6 +108,21 @@ def run_timed(argv, server_pid=None):
     return ru.ru_utime + ru.ru_stime, wall, s1 - s0
 
 
+def count_syscalls(argv, tmp):
+    """Total syscalls of one run, counted by strace -c (not timed)."""
+    out = os.path.join(tmp, "strace.txt")
+    subprocess.run(["strace", "-f", "-c", "-o", out] + argv, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        for line in f:
+            fields = line.split()
+            if fields and fields[-1] == "total":
+                # "100.00 secs usecs/call calls [errors] total"
+                nums = [x for x in fields[:-1] if x.replace(".", "").isdigit()]
+                return int(nums[3]) if len(nums) >= 4 else int(nums[-1])
+    return -1
+
+
 def drop(path):
     try:
         os.unlink(path)
@@ -115,16 +130,18 @@ def drop(path):
         pass
 
 
-def table(title, results, base, gib):
+def table(title, results, base, gib, syscalls):
     print("\n" + title)
-    print("| client | CPU s/GiB (median) | ×%s | wall s/GiB | GiB/s | runs |" % base)
-    print("|---|---|---|---|---|---|")
+    print("| client | CPU s/GiB (median) | ×%s | wall s/GiB | GiB/s | syscalls/GiB | runs |"
+          % base)
+    print("|---|---|---|---|---|---|---|")
     base_cpu = statistics.median(r[0] for r in results[base]) / gib
     for name, runs in results.items():
         cpu = statistics.median(r[0] for r in runs) / gib
         wall = statistics.median(r[1] for r in runs) / gib
-        print("| %s | %.3f | %.2f | %.3f | %.2f | %d |"
-              % (name, cpu, cpu / base_cpu, wall, 1 / wall, len(runs)))
+        print("| %s | %.3f | %.2f | %.3f | %.2f | %d | %d |"
+              % (name, cpu, cpu / base_cpu, wall, 1 / wall, syscalls[name] / gib,
+                 len(runs)))
 
 
 def bench_get(args, tmp, src_name, gib):
@@ -159,8 +176,12 @@ def bench_get(args, tmp, src_name, gib):
                 if os.path.getsize(out) != args.size_mib * MiB:
                     raise RuntimeError("%s: wrong size" % name)
                 drop(out)
+        syscalls = {}
+        for name, argv in clients.items():
+            syscalls[name] = count_syscalls(argv, tmp)
+            drop(out)
         table("Download of a %d MiB file from nginx 1.22 (sendfile on) over loopback"
-              % args.size_mib, results, "curl -o", gib)
+              % args.size_mib, results, "curl -o", gib, syscalls)
         print("\nnginx worker CPU s/GiB during the same runs (median): " +
               ", ".join("%s %.3f" % (k, statistics.median(v) / gib)
                         for k, v in server.items()))
@@ -186,8 +207,12 @@ def bench_cp(args, tmp, src, gib):
             cpu, wall, _ = run_timed(argv)
             results[name].append((cpu, wall))
             drop(dst)
+    syscalls = {}
+    for name, argv in clients.items():
+        syscalls[name] = count_syscalls(argv, tmp)
+        drop(dst)
     table("Copy of a %d MiB page-cached file on ext4 (same filesystem)" % args.size_mib,
-          results, "coreutils cp", gib)
+          results, "coreutils cp", gib, syscalls)
 
 
 def main():
@@ -198,7 +223,7 @@ def main():
     ap.add_argument("--only", choices=["get", "cp"])
     args = ap.parse_args()
     args.zcopy = os.path.abspath(args.zcopy)
-    for tool in ("curl", "wget", "cp", "/usr/sbin/nginx"):
+    for tool in ("curl", "wget", "cp", "strace", "/usr/sbin/nginx"):
         if not shutil.which(tool):
             print("bench/clients.py: %s is missing (scripts/deps.sh bench)" % tool)
             return 77
