@@ -134,6 +134,24 @@ class Handler(SimpleHTTPRequestHandler):
         self.wfile.write(raw)
         self.close_connection = True
 
+    def get_dribble(self, name, rest):
+        """A chunked response written a few bytes at a time (TCP_NODELAY), so
+        the head and every piece of framing arrive split across segments."""
+        body = FILES["odd.bin"][:1200]
+        wire = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                b"Connection: close\r\n\r\n")
+        for i in range(0, len(body), 400):
+            c = body[i:i + 400]
+            wire += b"%x;k=v\r\n" % len(c) + c + b"\r\n"
+        wire += b"0\r\nT: 1\r\n\r\n"
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        step = int(name)
+        for i in range(0, len(wire), step):
+            self.wfile.write(wire[i:i + step])
+            self.wfile.flush()
+            time.sleep(0.0005)
+        self.close_connection = True
+
     def get_status(self, name, rest):
         self.send_error(int(name))
 
@@ -189,6 +207,11 @@ def test_raw(t, srv, d):
     r = run(["get", srv.url("/raw/untilclose"), "-o", out])
     t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
          "a body without length ends at the close", r.stderr)
+    for step in (1, 3, 64):
+        out = os.path.join(d, "dribble-%d" % step)
+        r = run(["get", srv.url("/dribble/%d" % step), "-o", out])
+        t.ok(r.returncode == 0 and open(out, "rb").read() == FILES["odd.bin"][:1200],
+             "chunked response dribbled %d byte(s) per write: byte-exact" % step, r.stderr)
     out = os.path.join(d, "raw-bighead")
     r = run(["get", srv.url("/raw/bighead"), "-o", out])
     t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
