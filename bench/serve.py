@@ -44,6 +44,16 @@ def children(pid):
         return []
 
 
+def free_port():
+    """A port no one listens on. Bound without SO_REUSEPORT, so a server that
+    shares ports (nginx reuseport, zcopy) already on it makes this fail rather
+    than silently split our load with a stranger."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_port(port, proc, timeout=10.0):
     import socket
     deadline = time.monotonic() + timeout
@@ -152,6 +162,7 @@ def main():
             sys.exit(f"bench: {tool} not found (scripts/deps.sh bench installs it)")
 
     tmp = tempfile.mkdtemp(prefix="zcbench.", dir="/var/tmp")
+    os.chmod(tmp, 0o755)   # nginx and lighttpd workers run unprivileged
     root = os.path.join(tmp, "root")
     os.mkdir(root)
     sizes = [s for s in args.sizes.split(",") if s]
@@ -164,17 +175,18 @@ def main():
                 f.write(block[:n])
                 left -= n
 
+    zport, nport, lport = free_port(), free_port(), free_port()
     servers = [
-        Server("zcopy", [args.zcopy, "serve", root, "--listen", "127.0.0.1:18080",
+        Server("zcopy", [args.zcopy, "serve", root, "--listen", f"127.0.0.1:{zport}",
                          "--threads", str(args.threads), "--access-log", "off"],
-               18080, lambda pid: [pid]),
-        Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, 18081),
-                         "-p", tmp], 18081, lambda pid: [pid] + children(pid)),
+               zport, lambda pid: [pid]),
+        Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, nport),
+                         "-p", tmp], nport, lambda pid: [pid] + children(pid)),
     ]
     if not args.no_lighttpd and os.path.exists("/usr/sbin/lighttpd"):
         servers.append(Server("lighttpd", ["/usr/sbin/lighttpd", "-D", "-f",
-                                           lighttpd_conf(tmp, root, 18082)],
-                              18082, lambda pid: [pid]))
+                                           lighttpd_conf(tmp, root, lport)],
+                              lport, lambda pid: [pid]))
     results = {}  # (server, size) -> list of (req/s, MB/s, cpu s/GB, cpu us/req)
     try:
         for srv in servers:
@@ -203,6 +215,12 @@ def main():
     finally:
         for srv in servers:
             srv.stop()
+        for log in ("nginx-error.log", "lighttpd-error.log"):
+            path = os.path.join(tmp, log)
+            if os.path.exists(path) and os.path.getsize(path):
+                with open(path) as f:
+                    print(f"# {log} (last lines):\n" + "".join(f.readlines()[-5:]),
+                          file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
 
     uname = os.uname()

@@ -63,6 +63,7 @@ struct uring_map {
     struct uring_map *next;
     void *addr;
     size_t len;
+    int fd;                     /* the socket its sends went to */
     unsigned inflight;
     bool open;                  /* still being sent from */
 };
@@ -221,17 +222,23 @@ static int submit_until(zc_ctx *ctx, struct zc_uring *u, const bool *seen)
     }
 }
 
-static bool inflight(const struct zc_uring *u)
+/* Mappings still waiting for notifications: those of sends to @fd, or all
+ * of them when @fd is -1. A blocking call waits only for its own socket,
+ * not for slow peers of other (non-blocking) sockets sharing the ring. */
+static bool inflight(const struct zc_uring *u, int fd)
 {
-    return u->maps != NULL;
+    for (const struct uring_map *m = u->maps; m; m = m->next)
+        if (fd < 0 || m->fd == fd)
+            return true;
+    return false;
 }
 
 /* Wait for outstanding notifications until @deadline. One io_uring_enter
  * with a timeout per wake-up (IORING_ENTER_EXT_ARG, Linux 5.11). */
-static void wait_notifs(zc_ctx *ctx, struct zc_uring *u, long deadline)
+static void wait_notifs(zc_ctx *ctx, struct zc_uring *u, int fd, long deadline)
 {
     drain(ctx, u);
-    while (inflight(u)) {
+    while (inflight(u, fd)) {
         long left = deadline - now_ms();
         struct __kernel_timespec ts;
         struct io_uring_getevents_arg arg = { 0 };
@@ -478,6 +485,7 @@ static ssize_t send_zc(zc_ctx *ctx, struct zc_uring *u, int out_fd, int in_fd,
             break;
         }
         m->len = skip + want;
+        m->fd = out_fd;
         r = zc__mmap(ctx, &m->addr, m->len, PROT_READ, MAP_SHARED, in_fd, map_off);
         if (r < 0) {
             free(m);
@@ -600,8 +608,8 @@ ssize_t zc__m_uring(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count
     } else {
         ret = splice_via_pipe(ctx, u, out_fd, in_fd, off, count);
     }
-    if (!nonblock && inflight(u))
-        wait_notifs(ctx, u, now_ms() + BLOCKING_WAIT_MS);
+    if (!nonblock && inflight(u, out_fd))
+        wait_notifs(ctx, u, out_fd, now_ms() + BLOCKING_WAIT_MS);
     return ret;
 }
 
@@ -612,8 +620,8 @@ void zc__uring_release(zc_ctx *ctx)
     if (!u)
         return;
     if (u->ready) {
-        if (inflight(u))
-            wait_notifs(ctx, u, now_ms() + RELEASE_WAIT_MS);
+        if (inflight(u, -1))
+            wait_notifs(ctx, u, -1, now_ms() + RELEASE_WAIT_MS);
         /* Closing the ring cancels what is left; the kernel keeps its own
          * references to pages still in flight, so unmapping is safe. */
         io_uring_queue_exit(&u->ring);

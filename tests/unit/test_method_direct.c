@@ -167,6 +167,7 @@ int main(void)
     test_syscall_counts(ctx, align);
     test_unaligned(ctx);
     test_refusals(ctx);
+    sink_case_over_4g(ctx, ZC_DIRECT, SINK_TCP);
     zc_ctx_free(ctx);
     t_is_int(t_count_fds(), fds_before, "no fd leaked");
     return t_done();
