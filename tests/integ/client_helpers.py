@@ -6,6 +6,7 @@ import hashlib
 import os
 import pty
 import random
+import re
 import select
 import shutil
 import signal
@@ -108,6 +109,43 @@ class Server:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=10)
+
+
+class ZcopyServe:
+    """`zcopy serve ROOT --listen 127.0.0.1:0`; the port is read back from the
+    URL it prints. Always stopped by stop()."""
+
+    def __init__(self, root, *extra):
+        self.proc = subprocess.Popen([ZCOPY, "serve", root, "--listen", "127.0.0.1:0",
+                                      "--threads", "1"] + list(extra),
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.base = None
+        buf = b""
+        deadline = time.monotonic() + 10
+        fd = self.proc.stdout.fileno()
+        while self.base is None and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if not r:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            m = re.search(rb"(http://127\.0\.0\.1:\d+)/", buf)
+            if m:
+                self.base = m.group(1).decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
 
 
 def free_port():

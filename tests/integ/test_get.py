@@ -5,7 +5,6 @@ with -c after a lost connection and after SIGINT, error statuses and their
 exit codes, IPv6, and the progress bar under a pseudo-terminal."""
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
@@ -15,9 +14,9 @@ import time
 from http.server import SimpleHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client_helpers import (Tap, Server, content, free_port, require_zcopy,  # noqa: E402
-                            rmtree, run, run_in_pty, sha, sha_file, tmpdir,
-                            wait_for, ZCOPY)
+from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
+                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
+                            tmpdir, wait_for, ZCOPY)
 
 SIZES = {"empty.bin": 0, "one.bin": 1, "page.bin": 4096, "odd.bin": 65537,
          "big.bin": 8 * 1024 * 1024 + 3}
@@ -380,43 +379,6 @@ def test_ipv6(t, d):
              "get from an IPv6 literal [::1]", r.stderr)
     finally:
         srv.stop()
-
-
-class ZcopyServe:
-    """`zcopy serve ROOT --listen 127.0.0.1:0`; the port is read back from the
-    URL it prints. Always stopped by stop()."""
-
-    def __init__(self, root):
-        self.proc = subprocess.Popen([ZCOPY, "serve", root, "--listen", "127.0.0.1:0",
-                                      "--threads", "1"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.base = None
-        buf = b""
-        deadline = time.monotonic() + 10
-        fd = self.proc.stdout.fileno()
-        while self.base is None and time.monotonic() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if not r:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            buf += chunk
-            m = re.search(rb"(http://127\.0\.0\.1:\d+)/", buf)
-            if m:
-                self.base = m.group(1).decode()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 def test_zcopy_serve(t, d):

@@ -5,15 +5,14 @@ for refusals, a progress bar under a pseudo-terminal; and, when zcopy serve
 has --upload, a round trip through it."""
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client_helpers import (Tap, Server, content, free_port, require_zcopy,  # noqa: E402
-                            rmtree, run, run_in_pty, sha, sha_file, tmpdir, ZCOPY)
+from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
+                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
+                            tmpdir, ZCOPY)
 
 RECEIVED = {}                       # path -> (headers, body)
 
@@ -115,36 +114,23 @@ def test_zcopy_serve(t, d):
         return
     root = os.path.join(d, "serve-root")
     os.mkdir(root)
-    port = free_port()
-    p = subprocess.Popen([ZCOPY, "serve", root, "--upload", "--listen",
-                          "127.0.0.1:%d" % port, "--access-log", "off"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv = ZcopyServe(root, "--upload")
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        if not t.ok(srv.base is not None, "zcopy serve --upload started"):
+            return
         data = content(5 * 1024 * 1024 + 1, "serve")
         src = os.path.join(d, "to-serve")
         with open(src, "wb") as f:
             f.write(data)
-        r = run(["put", src, "http://127.0.0.1:%d/up.bin" % port])
+        r = run(["put", src, srv.base + "/up.bin"])
         t.ok(r.returncode == 0 and sha_file(os.path.join(root, "up.bin")) == sha(data),
              "put to zcopy serve --upload: byte-exact", r.stderr)
         out = os.path.join(d, "from-serve")
-        r = run(["get", "http://127.0.0.1:%d/up.bin" % port, "-o", out])
+        r = run(["get", srv.base + "/up.bin", "-o", out])
         t.ok(r.returncode == 0 and sha_file(out) == sha(data),
              "get back from zcopy serve: byte-exact", r.stderr)
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        srv.stop()
 
 
 def main():
