@@ -11,12 +11,13 @@
 #define STEP_MAX ((size_t)8 << 20)
 #define FRAMING_PEEK 64                 /* a chunk-size line is rarely longer */
 
-/* zc_transfer reports errors of either fd; these can only be the file's. */
+/* zc_transfer reports errors of either fd; these can only be the output's
+ * (EPIPE included: only the output is written, e.g. stdout into a closed pipe). */
 static bool is_file_error(int err)
 {
     return err == -ENOSPC || err == -EDQUOT || err == -EFBIG || err == -EIO ||
            err == -EROFS || err == -EISDIR || err == -EBADF || err == -EPERM ||
-           err == -EACCES;
+           err == -EACCES || err == -EPIPE;
 }
 
 static int write_all(int fd, const char *p, size_t len)

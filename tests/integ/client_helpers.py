@@ -95,6 +95,9 @@ class Server:
             address_family = family
             daemon_threads = True
             allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                pass                    # a client that hung up on purpose
         self.httpd = Srv((host, 0), handler)
         self.port = self.httpd.server_address[1]
         self.host = "[::1]" if family == socket.AF_INET6 else "127.0.0.1"

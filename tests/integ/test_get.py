@@ -179,6 +179,18 @@ def test_default_name_and_stdout(t, srv, d):
     r = run(["get", srv.url("/files/big.bin"), "-o", "-"])
     t.ok(r.returncode == 0 and sha(r.stdout) == sha(FILES["big.bin"]),
          "-o - writes the body to stdout", r.stderr)
+    p = subprocess.Popen([ZCOPY, "get", srv.url("/files/big.bin"), "-o", "-"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = p.stdout.read(10)
+        p.stdout.close()
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    t.ok(first == FILES["big.bin"][:10] and p.returncode == 4,
+         "stdout closed early: exit 4 (no death by SIGPIPE)", (p.returncode, err))
 
 
 def test_chunked(t, srv, d):
