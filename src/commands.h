@@ -6,5 +6,8 @@
 int cmd_version(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_put(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 
 #endif /* ZC_COMMANDS_H */
