@@ -346,11 +346,30 @@ static void start_upload(struct zc_conn *c)
     zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
 }
 
+/* This worker's cached entry for the replaced path must not outlive the
+ * upload; other workers notice the new inode at their next revalidation
+ * (--cache-valid), as with any file changed on disk. */
+static void forget_cached(struct zc_worker *w, const struct zc_http_req *q)
+{
+    char path[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    struct zc_file *f;
+    size_t len;
+
+    if (!w->fs.cache || zc_resp_request_path(q, path, sizeof(path), &len))
+        return;
+    f = zc_file_cache_get(w->fs.cache, path, len, w->loop.now_ms);
+    if (f) {
+        zc_file_cache_drop(w->fs.cache, f);
+        zc_file_unref(f);
+    }
+}
+
 /* Return: true when a response was planned, false when waiting for bytes
  * (or the connection was closed). */
 static bool receive_body(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
+    int status;
 
     while (!zc_upload_complete(&c->upload)) {
         ssize_t n;
@@ -376,8 +395,10 @@ static bool receive_body(struct zc_conn *c)
          * a slow one is not. */
         zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
     }
-    zc_resp_upload(&c->resp, w, zc_upload_commit(&c->upload), &c->req,
-                   c->req.keep_alive, c->wbuf);
+    status = zc_upload_commit(&c->upload);
+    if (status < 300)
+        forget_cached(w, &c->req);
+    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive, c->wbuf);
     start_response(c);
     return true;
 }

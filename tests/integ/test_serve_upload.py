@@ -41,7 +41,10 @@ def read_file(rel):
         return f.read()
 
 
-with Server(root, "--upload", "--max-upload", "32M") as srv:
+# One worker, a long cache validity: a GET right after a PUT must still see
+# the new bytes, so the upload itself must drop the cached entry.
+with Server(root, "--upload", "--max-upload", "32M", "--threads", "1",
+            "--cache-valid", "60000") as srv:
     for size in (0, 1, 4096, 70000, 5 << 20):
         data = pattern(size, seed=size % 251)
         r = put(srv, "/new-%d.bin" % size, data)
@@ -49,6 +52,8 @@ with Server(root, "--upload", "--max-upload", "32M") as srv:
         ok(os.path.exists(os.path.join(root, "new-%d.bin" % size)) and
            read_file("new-%d.bin" % size) == data, "%d bytes stored byte-exact" % size)
 
+    r = request(srv, "GET", "/keep.txt")
+    eq(r and r.body, b"old contents\n", "GET before PUT (now in the open-file cache)")
     r = put(srv, "/keep.txt", b"new contents\n")
     eq(r and r.status, 204, "PUT over an existing file: 204")
     eq(r and r.get("content-length"), None, "204 has no Content-Length")
