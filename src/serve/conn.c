@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -74,6 +75,7 @@ static void conn_close(struct zc_conn *c)
 
     ready_unlink(c);
     zc_timer_disarm(&c->timer);
+    zc_upload_abort(&c->upload);        /* an unfinished body leaves nothing */
     zc_resp_release(&c->resp);
     zc_loop_del(&w->loop, &c->io);
     close(c->io.fd);
@@ -277,6 +279,130 @@ static bool finish_response(struct zc_conn *c)
     return true;
 }
 
+/* --- uploads (--upload) ------------------------------------------------ */
+
+static bool expects_continue(const struct zc_http_req *q)
+{
+    return q->expect.len == 12 && strncasecmp(q->expect.p, "100-continue", 12) == 0;
+}
+
+/* A refused PUT's body was never read, so the connection cannot find the
+ * next request: answer and close. */
+static void refuse_upload(struct zc_conn *c, int status)
+{
+    zc_upload_abort(&c->upload);
+    zc_resp_upload(&c->resp, c->w, status, &c->req, false, c->wbuf);
+    start_response(c);
+}
+
+static void start_upload(struct zc_conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct zc_worker *w = c->w;
+    const struct zc_http_req *q = &c->req;
+    char path[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    size_t plen, avail, take;
+    ssize_t n;
+    int status;
+
+    if (q->transfer_encoding.p || q->content_length < 0)
+        status = 411;                   /* bodies must say their length */
+    else if ((uint64_t)q->content_length > w->cfg->max_upload)
+        status = 413;
+    else
+        status = zc_resp_request_path(q, path, sizeof(path), &plen);
+    if (!status)
+        status = zc_upload_begin(&c->upload, w->cfg->root_fd, path, plen,
+                                 (uint64_t)q->content_length);
+    /* "If-None-Match: *": create only, never replace. */
+    if (!status && c->upload.existed && q->if_none_match.len == 1 &&
+        q->if_none_match.p[0] == '*')
+        status = 412;
+    if (status) {
+        refuse_upload(c, status);
+        return;
+    }
+
+    avail = c->rlen - c->rpos - c->req_len;
+    if (avail == 0 && expects_continue(q) && c->upload.length > 0) {
+        /* The client waits for this before sending the body. A fresh
+         * connection's send buffer always has room for it. */
+        n = send(c->io.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n != (ssize_t)sizeof(cont) - 1) {
+            refuse_upload(c, 500);
+            return;
+        }
+    }
+    /* Body bytes that arrived with the head are written from the buffer;
+     * the rest is spliced from the socket. */
+    take = avail < c->upload.length ? avail : (size_t)c->upload.length;
+    if (take && zc_upload_write(&c->upload, c->rbuf + c->rpos + c->req_len, take)
+                    != (ssize_t)take) {
+        refuse_upload(c, 500);
+        return;
+    }
+    c->req_len += take;                 /* consumed with the head */
+    c->state = ZC_CONN_BODY;
+    zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
+}
+
+/* This worker's cached entry for the replaced path must not outlive the
+ * upload; other workers notice the new inode at their next revalidation
+ * (--cache-valid), as with any file changed on disk. */
+static void forget_cached(struct zc_worker *w, const struct zc_http_req *q)
+{
+    char path[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    struct zc_file *f;
+    size_t len;
+
+    if (!w->fs.cache || zc_resp_request_path(q, path, sizeof(path), &len))
+        return;
+    f = zc_file_cache_get(w->fs.cache, path, len, w->loop.now_ms);
+    if (f) {
+        zc_file_cache_drop(w->fs.cache, f);
+        zc_file_unref(f);
+    }
+}
+
+/* Return: true when a response was planned, false when waiting for bytes
+ * (or the connection was closed). */
+static bool receive_body(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+    int status;
+
+    while (!zc_upload_complete(&c->upload)) {
+        ssize_t n;
+
+        if (!c->rd_ready)
+            return false;
+        n = zc_upload_receive(&c->upload, w->zc, c->io.fd);
+        if (n == -EAGAIN) {
+            c->rd_ready = false;
+            return false;
+        }
+        if (n == 0 || n == -ECONNRESET) {
+            /* The client went away mid-body: nothing is kept, no one to
+             * answer. */
+            conn_close(c);
+            return false;
+        }
+        if (n < 0) {
+            refuse_upload(c, n == -ENOSPC || n == -EDQUOT ? 507 : 500);
+            return true;
+        }
+        /* Progress: a stalled uploader is dropped after the send timeout,
+         * a slow one is not. */
+        zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
+    }
+    status = zc_upload_commit(&c->upload);
+    if (status < 300)
+        forget_cached(w, &c->req);
+    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive, c->wbuf);
+    start_response(c);
+    return true;
+}
+
 /* Return: true when a response was planned, false when more bytes are
  * needed (or the connection was closed). */
 static bool read_request(struct zc_conn *c)
@@ -294,6 +420,10 @@ static bool read_request(struct zc_conn *c)
             if (ret > 0) {
                 c->req_len = (size_t)ret;
                 c->have_req = true;
+                if (c->req.method == ZC_HTTP_PUT && w->cfg->upload) {
+                    start_upload(c);
+                    return true;
+                }
                 /* Stopping: say so, rather than close after a keep-alive. */
                 zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive && !w->stopping,
                               c->wbuf);
@@ -353,6 +483,11 @@ static void conn_run(struct zc_conn *c)
             }
             if (!read_request(c))
                 return;                 /* waiting for bytes, or closed */
+            continue;
+        }
+        if (c->state == ZC_CONN_BODY) {
+            if (!receive_body(c))
+                return;
             continue;
         }
         switch (conn_send(c)) {
@@ -473,6 +608,7 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     c->ready = false;
     c->ready_prev = c->ready_next = NULL;
     c->have_req = false;
+    zc_upload_init(&c->upload);
     c->rpos = c->rlen = c->req_len = 0;
     {
         char *xbuf = c->resp.xbuf;      /* a recycled struct keeps its buffer */

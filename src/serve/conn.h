@@ -11,6 +11,7 @@
 #include "serve/http_parse.h"
 #include "serve/loop.h"
 #include "serve/response.h"
+#include "serve/upload.h"
 
 struct zc_worker;
 
@@ -18,6 +19,7 @@ struct zc_worker;
 
 enum zc_conn_state {
     ZC_CONN_READ,                   /* waiting for or reading a request head */
+    ZC_CONN_BODY,                   /* receiving a PUT body into upload */
     ZC_CONN_SEND,                   /* sending resp */
 };
 
@@ -36,6 +38,7 @@ struct zc_conn {
     size_t req_len;                 /* head length of the current request */
     struct zc_http_req req;
     struct zc_resp resp;
+    struct zc_upload upload;        /* idle unless state is ZC_CONN_BODY */
     char rbuf[ZC_RBUF_SIZE];
     char wbuf[ZC_WBUF_SIZE];
 };

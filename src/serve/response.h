@@ -64,6 +64,16 @@ void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
 /* zc_resp_release - drop the file reference and the heap body (xbuf stays). */
 void zc_resp_release(struct zc_resp *r);
 
+/* zc_resp_request_path - the decoded, checked path of @req's target into
+ * @out (NUL-terminated, @cap bytes). Return: 0 with *len set, or 400. */
+int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
+                         size_t *len);
+
+/* zc_resp_upload - plan the answer to a PUT: 201, 204 (no body, no
+ * Content-Length) or an error status page. */
+void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+                    const struct zc_http_req *req, bool keep_alive, char *buf);
+
 const char *zc_status_reason(int status);
 
 #endif /* ZC_SERVE_RESPONSE_H */

@@ -29,6 +29,8 @@ struct zc_serve_config {
     const char *access_log;         /* NULL: off */
     const char *index;
     bool listing;
+    bool upload;                    /* --upload: PUT writes into the root */
+    uint64_t max_upload;            /* --max-upload bytes */
     unsigned max_connections;       /* whole server */
     int64_t header_timeout_ms, keepalive_timeout_ms, send_timeout_ms;
     int64_t cache_valid_ms;

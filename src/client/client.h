@@ -1,0 +1,78 @@
+/* client.h - what zcopy get, put and cp share: exit codes, the interrupt
+ * flag, socket helpers that count their syscalls, and the --stats report. */
+#ifndef ZC_CLIENT_H
+#define ZC_CLIENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "client/http_resp.h"
+#include "zcopy.h"
+
+/* Exit codes of get, put and cp (documented in their --help and README). */
+enum zc_exit {
+    ZC_EXIT_OK = 0,
+    ZC_EXIT_USAGE = 1,          /* bad arguments */
+    ZC_EXIT_NETWORK = 2,        /* resolve, connect, timeout, connection lost */
+    ZC_EXIT_HTTP = 3,           /* the server answered with an error status */
+    ZC_EXIT_LOCAL = 4,          /* a local file could not be read or written */
+    ZC_EXIT_PROTOCOL = 5,       /* malformed response, unsupported scheme */
+    ZC_EXIT_REDIRECTS = 6,      /* more than 5 redirects */
+    ZC_EXIT_INTERRUPTED = 130,  /* SIGINT or SIGTERM */
+};
+
+#define ZC_USER_AGENT "zcopy/" ZC_VERSION_STRING
+#define ZC_HEAD_MAX 16384           /* largest response head accepted */
+
+/* Syscalls the clients issue themselves (head, framing, connect), reported
+ * by --stats next to the library's count. */
+extern uint64_t zc_client_syscalls;
+
+/* Set by SIGINT/SIGTERM once zc_interrupt_install() ran. */
+extern volatile sig_atomic_t zc_interrupted;
+
+/* zc_interrupt_install - catch SIGINT and SIGTERM (without SA_RESTART):
+ * the handler sets zc_interrupted and shuts down the watched socket, so a
+ * transfer blocked in splice/sendfile returns at once. Ignores SIGPIPE. */
+void zc_interrupt_install(void);
+/* zc_interrupt_watch - the socket the handler shuts down (-1: none). */
+void zc_interrupt_watch(int fd);
+
+/* zc_net_connect - resolve @host (name or literal) and connect to the first
+ * address that answers within @timeout_ms each; the socket then gets
+ * SO_RCVTIMEO/SO_SNDTIMEO of @timeout_ms. On failure @err (size @err_len)
+ * says why. Return: the socket fd, or -errno. */
+int zc_net_connect(const char *host, uint16_t port, int timeout_ms, char *err,
+                   size_t err_len);
+
+/* zc_net_send_all - send all of buf (MSG_NOSIGNAL | @flags).
+ * Return: 0 or -errno (-EINTR only when interrupted). */
+int zc_net_send_all(int fd, const void *buf, size_t len, int flags);
+
+/* zc_net_recv - one recv(), EINTR retried unless interrupted.
+ * Return: bytes (0 at end of stream) or -errno. */
+ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags);
+
+/* zc_net_read_head - read one final (non-1xx) response head into buf[0, cap).
+ * When the head arrives in one piece it is peeked first and then exactly the
+ * head is consumed, so no body byte is copied into user space; otherwise the
+ * body bytes read along with it are in buf[head_len, *have).
+ * Return: the head length with *resp filled (pointing into buf);
+ * -EPROTO malformed, -EMSGSIZE head larger than @cap, -ECONNRESET connection
+ * closed before a whole head, -EAGAIN timed out, other -errno. */
+int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
+                     struct zc_http_resp *resp);
+
+/* zc_report_stats - the --stats lines on @out: bytes, syscalls (library and
+ * client), transfer calls, each method used with its bytes and syscalls, and
+ * the fallbacks taken with the error that caused each. */
+void zc_report_stats(FILE *out, const char *tool, const zc_ctx *ctx);
+
+/* zc_parse_method_opt - parse a --method value. Return: 0 or -EINVAL. */
+int zc_parse_method_opt(const char *s, enum zc_method *out);
+
+#endif /* ZC_CLIENT_H */

@@ -1,0 +1,39 @@
+/* interrupt.c - SIGINT/SIGTERM for the clients: remember it, and unblock a
+ * transfer stuck in the kernel by shutting its socket down (shutdown(2) is
+ * async-signal-safe; the library retries EINTR, so the flag alone would not
+ * end a blocking splice). Whatever reached the file stays there, valid. */
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client/client.h"
+
+volatile sig_atomic_t zc_interrupted;
+static volatile sig_atomic_t watched_fd = -1;
+
+static void on_interrupt(int sig)
+{
+    int fd = watched_fd;
+
+    zc_interrupted = sig;
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+void zc_interrupt_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_interrupt;       /* no SA_RESTART: blocking calls return */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+void zc_interrupt_watch(int fd)
+{
+    watched_fd = fd;
+}

@@ -1,0 +1,212 @@
+"""Shared by test_get.py, test_put.py and test_cp.py: TAP output, running the
+zcopy program with a timeout, HTTP servers from Python's standard library on
+a loopback port 0 (always stopped), deterministic content, and running a
+command under a pseudo-terminal."""
+import hashlib
+import os
+import pty
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
+ZCOPY = os.environ.get("ZCOPY")
+RUN_TIMEOUT = 60            # seconds for one zcopy run
+
+
+class Tap:
+    def __init__(self):
+        self.count = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.count += 1
+        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.count, name))
+        if not cond:
+            self.failed += 1
+            if diag is not None:
+                for line in str(diag).splitlines()[-15:]:
+                    print("#   " + line)
+        sys.stdout.flush()
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def diag(self, msg):
+        print("# " + msg)
+        sys.stdout.flush()
+
+    def skip(self, name, why):
+        self.count += 1
+        print("ok %d - %s # SKIP %s" % (self.count, name, why))
+
+    def done(self):
+        print("1..%d" % self.count)
+        return 1 if self.failed else 0
+
+
+def require_zcopy():
+    if not ZCOPY or not os.access(ZCOPY, os.X_OK):
+        print("1..0 # SKIP ZCOPY not set to the built program")
+        sys.exit(77)
+
+
+def content(size, seed):
+    """size deterministic pseudo-random bytes."""
+    return random.Random(seed).randbytes(size)
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+def run(args, timeout=RUN_TIMEOUT, **kw):
+    """Run zcopy with args; returns CompletedProcess (stdout/stderr bytes)."""
+    return subprocess.run([ZCOPY] + args, capture_output=True, timeout=timeout, **kw)
+
+
+class Server:
+    """A ThreadingHTTPServer on a loopback port 0 in a thread."""
+
+    def __init__(self, handler, family=socket.AF_INET):
+        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+
+        class Srv(ThreadingHTTPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                pass                    # a client that hung up on purpose
+        self.httpd = Srv((host, 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.host = "[::1]" if family == socket.AF_INET6 else "127.0.0.1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+class ZcopyServe:
+    """`zcopy serve ROOT --listen 127.0.0.1:0`; the port is read back from the
+    URL it prints. Always stopped by stop()."""
+
+    def __init__(self, root, *extra):
+        self.proc = subprocess.Popen([ZCOPY, "serve", root, "--listen", "127.0.0.1:0",
+                                      "--threads", "1"] + list(extra),
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.base = None
+        buf = b""
+        deadline = time.monotonic() + 10
+        fd = self.proc.stdout.fileno()
+        while self.base is None and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if not r:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            m = re.search(rb"(http://127\.0\.0\.1:\d+)/", buf)
+            if m:
+                self.base = m.group(1).decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+def free_port():
+    """A loopback port nothing listens on (bound then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_in_pty(argv, timeout=RUN_TIMEOUT, cwd=None):
+    """Run argv with stdin/stdout/stderr on a new pseudo-terminal (80 columns).
+    Returns (exit status, bytes the terminal received)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            if cwd:
+                os.chdir(cwd)
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if fd in r:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break               # EIO: the child closed the terminal
+                if not chunk:
+                    break
+                out += chunk
+        else:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="zcclient.")
+    return d
+
+
+def rmtree(d):
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def wait_for(cond, timeout):
+    """Poll cond() every 10 ms up to timeout seconds; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.01)
+    return cond()

@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""zcopy get against Python's http.server (a peer no one here wrote):
+byte-exact downloads of several sizes, chunked bodies, redirects, resume
+with -c after a lost connection and after SIGINT, error statuses and their
+exit codes, IPv6, and the progress bar under a pseudo-terminal."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
+                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
+                            tmpdir, wait_for, ZCOPY)
+
+SIZES = {"empty.bin": 0, "one.bin": 1, "page.bin": 4096, "odd.bin": 65537,
+         "big.bin": 8 * 1024 * 1024 + 3}
+FILES = {name: content(size, name) for name, size in SIZES.items()}
+ROOT = tmpdir()
+RELEASE = threading.Event()         # lets the /slow/ handler finish
+
+
+class Handler(SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=ROOT, **kw)
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        parts = self.path.split("?")[0].split("/")
+        kind = parts[1] if len(parts) > 1 else ""
+        name = parts[2] if len(parts) > 2 else ""
+        if kind == "files":
+            self.path = "/" + "/".join(parts[2:])
+            return super().do_GET()
+        handler = getattr(self, "get_" + kind, None)
+        if handler is None:
+            self.send_error(404)
+            return
+        handler(name, parts[3:])
+
+    def head_only(self, status, headers, proto="HTTP/1.0"):
+        self.protocol_version = proto
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+
+    def get_chunked(self, name, rest):
+        data, piece = FILES[name], int(rest[0])
+        self.head_only(200, [("Transfer-Encoding", "chunked"), ("Connection", "close")],
+                       "HTTP/1.1")
+        batch = b""
+        for i in range(0, len(data), piece):
+            c = data[i:i + piece]
+            ext = b";note=\"x y\"" if i == 0 else b""
+            size = (b"%x" if (i // piece) % 2 else b"%X") % len(c)
+            batch += size + ext + b"\r\n" + c + b"\r\n"
+            if len(batch) >= 65536:
+                self.wfile.write(batch)
+                batch = b""
+        self.wfile.write(batch + b"0\r\nX-Trailer: done\r\n\r\n")
+
+    def get_redir(self, name, rest):
+        n = int(name)
+        if n == 0:
+            loc = "/files/one.bin"
+        elif n % 2:
+            loc = "http://%s/redir/%d" % (self.headers["Host"], n - 1)
+        else:
+            loc = "%d" % (n - 1)                # relative to /redir/N
+        self.head_only(302 if n % 2 else 307, [("Location", loc), ("Content-Length", "0")])
+
+    def get_range(self, name, rest):
+        data = FILES[name]
+        m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        if not m:
+            self.head_only(200, [("Content-Length", str(len(data)))])
+            self.wfile.write(data)
+            return
+        start = int(m.group(1))
+        if start >= len(data):
+            self.head_only(416, [("Content-Range", "bytes */%d" % len(data)),
+                                 ("Content-Length", "0")])
+            return
+        self.head_only(206, [("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1,
+                                                                    len(data))),
+                             ("Content-Length", str(len(data) - start))])
+        self.wfile.write(data[start:])
+
+    def get_cut(self, name, rest):
+        """Announces the whole file, sends the first half, then closes."""
+        data = FILES[name]
+        self.head_only(200, [("Content-Length", str(len(data)))])
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def get_slow(self, name, rest):
+        """Sends the first half, then waits (bounded) before the rest."""
+        data = FILES[name]
+        self.head_only(200, [("Content-Length", str(len(data)))])
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        RELEASE.wait(20)
+        try:
+            self.wfile.write(data[len(data) // 2:])
+        except OSError:
+            pass
+
+    def get_raw(self, name, rest):
+        raw = {
+            "smuggle": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "garbage": b"hello there\r\n\r\n",
+            "badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"5\r\nhelloXX0\r\n\r\n",
+            "continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+                        b"Content-Length: 5\r\n\r\nhello",
+            "untilclose": b"HTTP/1.0 200 OK\r\n\r\n" + FILES["odd.bin"],
+            "bighead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 60 +
+                       b"Content-Length: 65537\r\n\r\n" + FILES["odd.bin"],
+            "hugehead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 99 +
+                        b"X-More: %s\r\n" % (b"m" * 8000) +
+                        b"Content-Length: 5\r\n\r\nhello",
+        }[name]
+        self.wfile.write(raw)
+        self.close_connection = True
+
+    def get_dribble(self, name, rest):
+        """A chunked response written a few bytes at a time (TCP_NODELAY), so
+        the head and every piece of framing arrive split across segments."""
+        body = FILES["odd.bin"][:1200]
+        wire = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                b"Connection: close\r\n\r\n")
+        for i in range(0, len(body), 400):
+            c = body[i:i + 400]
+            wire += b"%x;k=v\r\n" % len(c) + c + b"\r\n"
+        wire += b"0\r\nT: 1\r\n\r\n"
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        step = int(name)
+        for i in range(0, len(wire), step):
+            self.wfile.write(wire[i:i + step])
+            self.wfile.flush()
+            time.sleep(0.0005)
+        self.close_connection = True
+
+    def get_status(self, name, rest):
+        self.send_error(int(name))
+
+    def get_loop(self, name, rest):
+        self.head_only(301, [("Location", "/loop/x"), ("Content-Length", "0")])
+
+
+def test_sizes(t, srv, d):
+    for name, data in FILES.items():
+        out = os.path.join(d, "sz-" + name)
+        r = run(["get", srv.url("/files/" + name), "-o", out])
+        t.eq(r.returncode, 0, "get %s (%d bytes): exit 0" % (name, len(data)))
+        t.ok(os.path.exists(out) and sha_file(out) == sha(data),
+             "get %s: byte-exact" % name, r.stderr.decode(errors="replace"))
+        t.eq(r.stderr, b"", "get %s: nothing on a non-terminal stderr" % name)
+
+
+def test_default_name_and_stdout(t, srv, d):
+    r = run(["get", srv.url("/files/odd.bin?x=1")], cwd=d)
+    p = os.path.join(d, "odd.bin")
+    t.ok(r.returncode == 0 and sha_file(p) == sha(FILES["odd.bin"]),
+         "default output name is the last path segment", r.stderr)
+    r = run(["get", srv.url("/files/")], cwd=d)
+    t.ok(r.returncode == 0 and os.path.getsize(os.path.join(d, "index.html")) > 0,
+         "a URL ending in / is saved as index.html", r.stderr)
+    r = run(["get", srv.url("/files/big.bin"), "-o", "-"])
+    t.ok(r.returncode == 0 and sha(r.stdout) == sha(FILES["big.bin"]),
+         "-o - writes the body to stdout", r.stderr)
+    p = subprocess.Popen([ZCOPY, "get", srv.url("/files/big.bin"), "-o", "-"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = p.stdout.read(10)
+        p.stdout.close()
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    t.ok(first == FILES["big.bin"][:10] and p.returncode == 4,
+         "stdout closed early: exit 4 (no death by SIGPIPE)", (p.returncode, err))
+
+
+def test_chunked(t, srv, d):
+    for name, piece in [("empty.bin", 7), ("one.bin", 1), ("odd.bin", 1),
+                        ("odd.bin", 4096), ("big.bin", 65536), ("big.bin", 1000003)]:
+        out = os.path.join(d, "ch-%s-%d" % (name, piece))
+        r = run(["get", srv.url("/chunked/%s/%d" % (name, piece)), "-o", out, "--stats"])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(FILES[name]),
+             "chunked %s in chunks of %d: byte-exact" % (name, piece), r.stderr)
+        # The server writes its head on its own, so the head is peeked and
+        # consumed alone: every data byte then goes through zc_transfer
+        # (spliced), none through a user-space read.
+        m = re.search(rb"(\d+) bytes moved by libzcopy", r.stderr)
+        t.ok(m is not None and int(m.group(1)) == len(FILES[name]),
+             "chunked %s in chunks of %d: all chunk data moved by libzcopy"
+             % (name, piece), r.stderr)
+
+
+def test_raw(t, srv, d):
+    out = os.path.join(d, "raw-continue")
+    r = run(["get", srv.url("/raw/continue"), "-o", out])
+    t.ok(r.returncode == 0 and open(out, "rb").read() == b"hello",
+         "an interim 100 Continue is skipped", r.stderr)
+    out = os.path.join(d, "raw-untilclose")
+    r = run(["get", srv.url("/raw/untilclose"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+         "a body without length ends at the close", r.stderr)
+    for step in (1, 3, 64):
+        out = os.path.join(d, "dribble-%d" % step)
+        r = run(["get", srv.url("/dribble/%d" % step), "-o", out])
+        t.ok(r.returncode == 0 and open(out, "rb").read() == FILES["odd.bin"][:1200],
+             "chunked response dribbled %d byte(s) per write: byte-exact" % step, r.stderr)
+    out = os.path.join(d, "raw-bighead")
+    r = run(["get", srv.url("/raw/bighead"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+         "a 6 KiB response head (peeked in growing steps)", r.stderr)
+    for name in ("smuggle", "garbage", "hugehead"):
+        out = os.path.join(d, "raw-" + name)
+        r = run(["get", srv.url("/raw/" + name), "-o", out])
+        t.eq(r.returncode, 5, "malformed response (%s): exit 5" % name)
+        t.ok(not os.path.exists(out), "malformed response (%s): no file" % name)
+    out = os.path.join(d, "raw-badchunk")
+    r = run(["get", srv.url("/raw/badchunk"), "-o", out])
+    t.eq(r.returncode, 5, "malformed chunk framing: exit 5")
+
+
+def test_redirects(t, srv, d):
+    out = os.path.join(d, "redir-ok")
+    r = run(["get", srv.url("/redir/4"), "-o", out])
+    t.ok(r.returncode == 0 and open(out, "rb").read() == FILES["one.bin"],
+         "5 redirects (absolute and relative Location) are followed", r.stderr)
+    out = os.path.join(d, "redir-many")
+    r = run(["get", srv.url("/redir/5"), "-o", out])
+    t.eq(r.returncode, 6, "6 redirects: exit 6")
+    t.ok(not os.path.exists(out), "6 redirects: no file")
+    r = run(["get", srv.url("/loop/x"), "-o", out])
+    t.eq(r.returncode, 6, "a redirect loop: exit 6")
+
+
+def test_errors(t, srv, d):
+    out = os.path.join(d, "missing")
+    r = run(["get", srv.url("/files/missing"), "-o", out])
+    t.eq(r.returncode, 3, "404: exit 3")
+    t.ok(not os.path.exists(out), "404: no file created")
+    t.ok(b"404" in r.stderr, "404: status reported", r.stderr)
+    with open(out, "wb") as f:
+        f.write(b"keep me")
+    r = run(["get", srv.url("/status/500"), "-o", out])
+    t.eq(r.returncode, 3, "500: exit 3")
+    t.eq(open(out, "rb").read(), b"keep me", "500: an existing file is untouched")
+    r = run(["get", "http://127.0.0.1:%d/x" % free_port(), "-o", out, "--timeout", "5"])
+    t.eq(r.returncode, 2, "connection refused: exit 2")
+    r = run(["get", "https://127.0.0.1/x", "-o", out])
+    t.eq(r.returncode, 5, "https://: exit 5")
+    r = run(["get", "http://[::1/x"])
+    t.eq(r.returncode, 1, "malformed URL: exit 1")
+    r = run(["get"])
+    t.eq(r.returncode, 1, "no URL: exit 1")
+    r = run(["get", "--help"])
+    t.ok(r.returncode == 0 and b"exit status" in r.stdout, "--help documents exit codes")
+
+
+def test_resume_after_cut(t, srv, d):
+    data = FILES["big.bin"]
+    out = os.path.join(d, "resume-cut")
+    r = run(["get", srv.url("/cut/big.bin"), "-o", out])
+    t.eq(r.returncode, 2, "connection closed mid-body: exit 2")
+    half = len(data) // 2
+    t.ok(os.path.getsize(out) == half and sha_file(out) == sha(data[:half]),
+         "connection closed mid-body: the file holds exactly the bytes received",
+         "size %d" % os.path.getsize(out))
+    r = run(["get", "-c", srv.url("/range/big.bin"), "-o", out, "--stats"])
+    t.eq(r.returncode, 0, "-c resumes with a Range request (206)")
+    t.ok(sha_file(out) == sha(data), "-c: the resumed file is byte-exact",
+         r.stderr.decode(errors="replace"))
+    t.ok(b"stats:" in r.stderr and b"bytes" in r.stderr and b"method" in r.stderr,
+         "--stats reports bytes and methods", r.stderr)
+    m = re.search(rb"(\d+) bytes moved by libzcopy", r.stderr)
+    t.ok(m is not None and int(m.group(1)) <= len(data) - half,
+         "-c moved only the missing bytes", r.stderr)
+    r = run(["get", "-c", srv.url("/range/big.bin"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+         "-c on a complete file (416): exit 0, file unchanged", r.stderr)
+    with open(out, "r+b") as f:
+        f.truncate(1000)
+    r = run(["get", "-c", srv.url("/files/big.bin"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+         "-c when the server ignores Range (200): restarted from 0", r.stderr)
+    out2 = os.path.join(d, "resume-none")
+    r = run(["get", "-c", srv.url("/range/odd.bin"), "-o", out2])
+    t.ok(r.returncode == 0 and sha_file(out2) == sha(FILES["odd.bin"]),
+         "-c without a partial file downloads it all", r.stderr)
+
+
+def test_resume_after_sigint(t, srv, d):
+    data = FILES["big.bin"]
+    half = len(data) // 2
+    out = os.path.join(d, "resume-int")
+    RELEASE.clear()
+    p = subprocess.Popen([ZCOPY, "get", srv.url("/slow/big.bin"), "-o", out],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        got = wait_for(lambda: os.path.exists(out) and os.path.getsize(out) == half, 20)
+        t.ok(got, "slow server: half the body arrived")
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        RELEASE.set()
+    t.eq(p.returncode, 130, "SIGINT: exit 130")
+    t.ok(os.path.getsize(out) == half and sha_file(out) == sha(data[:half]),
+         "SIGINT: the partial file holds exactly the bytes received", err)
+    r = run(["get", "-c", srv.url("/range/big.bin"), "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+         "-c after SIGINT: byte-exact", r.stderr)
+
+
+def test_timeout(t, srv, d):
+    data = FILES["big.bin"]
+    out = os.path.join(d, "timeout")
+    RELEASE.clear()
+    try:
+        r = run(["get", "--timeout", "1", srv.url("/slow/big.bin"), "-o", out])
+    finally:
+        RELEASE.set()
+    t.eq(r.returncode, 2, "a server that stalls past --timeout: exit 2")
+    t.ok(b"timed out" in r.stderr, "the stall is reported as a timeout", r.stderr)
+    t.ok(sha_file(out) == sha(data[:len(data) // 2]),
+         "after the timeout the file holds exactly the bytes received")
+
+
+def check_terminal_output(t, what, status, out):
+    text = out.decode("ascii", errors="replace")
+    t.eq(status, 0, "%s under a terminal: exit 0" % what)
+    t.ok(re.search(r"\b100%", text) is not None, "%s: the bar shows a percentage" % what,
+         repr(text[-300:]))
+    t.ok(text.endswith("\n"), "%s: the output ends with a newline" % what, repr(text[-80:]))
+    t.ok(all(c in "\r\n" or 32 <= ord(c) < 127 for c in text),
+         "%s: only printable text, CR and LF (no escape sequences)" % what, repr(text))
+    lines = [seg for seg in re.split(r"[\r\n]", text) if seg.strip()]
+    t.ok(lines and all(len(seg) <= 80 for seg in lines),
+         "%s: no line wider than the terminal" % what, repr(lines[-3:]))
+
+
+def test_progress(t, srv, d):
+    out = os.path.join(d, "tty")
+    status, text = run_in_pty([ZCOPY, "get", srv.url("/files/big.bin"), "-o", out])
+    check_terminal_output(t, "get", status, text)
+    t.ok(b"MiB/s" in text or b"KiB/s" in text or b"GiB/s" in text,
+         "get: the bar shows a rate", text[-200:])
+    t.ok(sha_file(out) == sha(FILES["big.bin"]), "get under a terminal: byte-exact")
+    status, text = run_in_pty([ZCOPY, "get", "-q", srv.url("/files/big.bin"), "-o", out])
+    t.ok(status == 0 and text == b"", "-q: nothing on the terminal", text[-200:])
+
+
+def test_name(t, srv, d):
+    out = os.path.join(d, "byname")
+    r = run(["get", "http://localhost:%d/files/odd.bin" % srv.port, "-o", out])
+    t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+         "a host name resolved by getaddrinfo (localhost; ::1 refused is skipped)",
+         r.stderr)
+    r = run(["get", "http://no-such-host.invalid/x", "-o", out, "--timeout", "5"])
+    t.eq(r.returncode, 2, "a name that does not resolve: exit 2")
+
+
+def test_ipv6(t, d):
+    try:
+        srv = Server(Handler, socket.AF_INET6)
+    except OSError as e:
+        t.skip("get over IPv6", "no ::1 (%s)" % e)
+        return
+    try:
+        out = os.path.join(d, "v6")
+        r = run(["get", srv.url("/files/odd.bin"), "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(FILES["odd.bin"]),
+             "get from an IPv6 literal [::1]", r.stderr)
+    finally:
+        srv.stop()
+
+
+def test_zcopy_serve(t, d):
+    r = subprocess.run([ZCOPY, "serve", "--help"], capture_output=True, timeout=10)
+    if r.returncode != 0:
+        t.skip("get from zcopy serve", "zcopy serve is not built in")
+        return
+    srv = ZcopyServe(ROOT)
+    try:
+        if not t.ok(srv.base is not None, "zcopy serve started and printed its URL"):
+            return
+        for name, data in FILES.items():
+            out = os.path.join(d, "zs-" + name)
+            r = run(["get", srv.base + "/" + name, "-o", out])
+            t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+                 "get %s from zcopy serve: byte-exact" % name, r.stderr)
+        data = FILES["big.bin"]
+        out = os.path.join(d, "zs-resume")
+        with open(out, "wb") as f:
+            f.write(data[:3 * 1024 * 1024 + 17])
+        r = run(["get", "-c", srv.base + "/big.bin", "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+             "get -c from zcopy serve (its 206): byte-exact", r.stderr)
+        r = run(["get", "-c", srv.base + "/big.bin", "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+             "get -c of a complete file from zcopy serve (its 416): exit 0", r.stderr)
+        r = run(["get", srv.base + "/missing", "-o", os.path.join(d, "zs-missing")])
+        t.eq(r.returncode, 3, "404 from zcopy serve: exit 3")
+    finally:
+        srv.stop()
+
+
+def main():
+    require_zcopy()
+    t = Tap()
+    for name, data in FILES.items():
+        with open(os.path.join(ROOT, name), "wb") as f:
+            f.write(data)
+    d = tmpdir()
+    srv = Server(Handler)
+    try:
+        test_sizes(t, srv, d)
+        test_default_name_and_stdout(t, srv, d)
+        test_chunked(t, srv, d)
+        test_raw(t, srv, d)
+        test_redirects(t, srv, d)
+        test_errors(t, srv, d)
+        test_resume_after_cut(t, srv, d)
+        test_resume_after_sigint(t, srv, d)
+        test_timeout(t, srv, d)
+        test_progress(t, srv, d)
+        test_name(t, srv, d)
+        test_ipv6(t, d)
+        test_zcopy_serve(t, d)
+    finally:
+        RELEASE.set()
+        srv.stop()
+        rmtree(d)
+        rmtree(ROOT)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

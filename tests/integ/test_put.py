@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""zcopy put against a PUT handler written on Python's http.server:
+byte-exact uploads of several sizes, the status line reported, exit codes
+for refusals, a progress bar under a pseudo-terminal; and, when zcopy serve
+has --upload, a round trip through it."""
+import os
+import re
+import subprocess
+import sys
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
+                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
+                            tmpdir, ZCOPY)
+
+RECEIVED = {}                       # path -> (headers, body)
+
+
+class PutHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_PUT(self):
+        length = self.headers.get("Content-Length")
+        if length is None:
+            self.send_error(411)
+            return
+        body = self.rfile.read(int(length))
+        RECEIVED[self.path] = (dict(self.headers), body)
+        if self.path.startswith("/forbidden"):
+            self.send_error(403)
+            return
+        if self.path.startswith("/toolarge"):
+            self.send_error(413)
+            return
+        self.send_response(204 if self.path.startswith("/nocontent") else 201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_sizes(t, srv, d):
+    for size in (0, 1, 4096, 65537, 8 * 1024 * 1024 + 3):
+        data = content(size, "put%d" % size)
+        src = os.path.join(d, "up%d" % size)
+        with open(src, "wb") as f:
+            f.write(data)
+        path = "/dir/up%d.bin" % size
+        r = run(["put", src, srv.url(path)])
+        t.eq(r.returncode, 0, "put %d bytes: exit 0" % size)
+        t.eq(r.stdout, b"201 Created\n", "put %d bytes: status line on stdout" % size)
+        got = RECEIVED.get(path)
+        t.ok(got is not None and sha(got[1]) == sha(data),
+             "put %d bytes: the server received them byte-exact" % size, r.stderr)
+        if got:
+            t.eq(got[0].get("Content-Length"), str(size), "put %d: Content-Length" % size)
+
+
+def test_statuses(t, srv, d):
+    src = os.path.join(d, "small")
+    with open(src, "wb") as f:
+        f.write(b"hello")
+    r = run(["put", src, srv.url("/nocontent")])
+    t.ok(r.returncode == 0 and r.stdout == b"204 No Content\n", "204: exit 0", r.stderr)
+    r = run(["put", src, srv.url("/forbidden/x")])
+    t.eq(r.returncode, 3, "403: exit 3")
+    t.ok(b"403" in r.stdout + r.stderr, "403: status reported")
+    r = run(["put", "-q", src, srv.url("/toolarge")])
+    t.eq(r.returncode, 3, "413: exit 3")
+    t.eq(r.stdout, b"", "-q: no status line")
+    r = run(["put", os.path.join(d, "missing"), srv.url("/x")])
+    t.eq(r.returncode, 4, "missing local file: exit 4")
+    r = run(["put", d, srv.url("/x")])
+    t.eq(r.returncode, 4, "a directory: exit 4")
+    r = run(["put", src, "http://127.0.0.1:%d/x" % free_port(), "--timeout", "5"])
+    t.eq(r.returncode, 2, "connection refused: exit 2")
+    r = run(["put", src, "https://127.0.0.1/x"])
+    t.eq(r.returncode, 5, "https://: exit 5")
+    r = run(["put", src])
+    t.eq(r.returncode, 1, "missing URL: exit 1")
+    r = run(["put", src, srv.url("/stats"), "--stats"])
+    t.ok(r.returncode == 0 and re.search(rb"5 bytes moved", r.stderr) is not None and
+         b"method" in r.stderr, "--stats reports bytes and methods", r.stderr)
+
+
+def test_progress(t, srv, d):
+    data = content(3 * 1024 * 1024, "tty")
+    src = os.path.join(d, "tty")
+    with open(src, "wb") as f:
+        f.write(data)
+    status, out = run_in_pty([ZCOPY, "put", src, srv.url("/tty")])
+    text = out.decode("ascii", errors="replace")
+    t.eq(status, 0, "put under a terminal: exit 0")
+    t.ok(re.search(r"\b100%", text) is not None and text.endswith("\n"),
+         "put: the bar shows a percentage and the output ends with a newline", repr(text))
+    t.ok(all(c in "\r\n" or 32 <= ord(c) < 127 for c in text),
+         "put: only printable text, CR and LF", repr(text))
+    t.ok(sha(RECEIVED["/tty"][1]) == sha(data), "put under a terminal: byte-exact")
+
+
+def serve_has_upload():
+    try:
+        r = subprocess.run([ZCOPY, "serve", "--help"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--upload" in r.stdout + r.stderr
+
+
+def test_zcopy_serve(t, d):
+    if not serve_has_upload():
+        t.skip("put to zcopy serve --upload", "zcopy serve has no --upload yet")
+        return
+    root = os.path.join(d, "serve-root")
+    os.mkdir(root)
+    srv = ZcopyServe(root, "--upload")
+    try:
+        if not t.ok(srv.base is not None, "zcopy serve --upload started"):
+            return
+        data = content(5 * 1024 * 1024 + 1, "serve")
+        src = os.path.join(d, "to-serve")
+        with open(src, "wb") as f:
+            f.write(data)
+        r = run(["put", src, srv.base + "/up.bin"])
+        t.ok(r.returncode == 0 and sha_file(os.path.join(root, "up.bin")) == sha(data),
+             "put to zcopy serve --upload: byte-exact", r.stderr)
+        out = os.path.join(d, "from-serve")
+        r = run(["get", srv.base + "/up.bin", "-o", out])
+        t.ok(r.returncode == 0 and sha_file(out) == sha(data),
+             "get back from zcopy serve: byte-exact", r.stderr)
+    finally:
+        srv.stop()
+
+
+def main():
+    require_zcopy()
+    t = Tap()
+    d = tmpdir()
+    srv = Server(PutHandler)
+    try:
+        test_sizes(t, srv, d)
+        test_statuses(t, srv, d)
+        test_progress(t, srv, d)
+        test_zcopy_serve(t, d)
+    finally:
+        srv.stop()
+        rmtree(d)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
