@@ -515,6 +515,10 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     ssize_t dlen;
     int status;
 
+    /* A body we do not read would be parsed as the next request: whatever
+     * the answer, the connection closes after it. */
+    if (req->content_length > 0 || req->transfer_encoding.p)
+        keep_alive = false;
     if (req->method == ZC_HTTP_OTHER) {
         plan_status_page(r, w, 501, keep_alive, false, req->version_minor,
                          NULL, 0, buf);
@@ -531,7 +535,7 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     }
     /* A GET or HEAD with a body: refusing and closing is safer than
      * draining, since the body's end would be our only framing guess. */
-    if (req->content_length > 0 || req->transfer_encoding.p) {
+    if (!keep_alive && (req->content_length > 0 || req->transfer_encoding.p)) {
         plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
