@@ -535,7 +535,7 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     }
     /* A GET or HEAD with a body: refusing and closing is safer than
      * draining, since the body's end would be our only framing guess. */
-    if (!keep_alive && (req->content_length > 0 || req->transfer_encoding.p)) {
+    if (req->content_length > 0 || req->transfer_encoding.p) {
         plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
