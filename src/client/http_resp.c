@@ -206,6 +206,14 @@ static int parse_field(const char *p, size_t len, struct zc_http_resp *r,
         if (r->location.p || vlen == 0)
             return ZC_RESP_BAD;
         r->location = (struct zc_resp_str){ v, vlen };
+    } else if (name_is(p, colon, "etag")) {
+        if (r->etag.p || vlen == 0)
+            return ZC_RESP_BAD;
+        r->etag = (struct zc_resp_str){ v, vlen };
+    } else if (name_is(p, colon, "last-modified")) {
+        if (r->last_modified.p || vlen == 0)
+            return ZC_RESP_BAD;
+        r->last_modified = (struct zc_resp_str){ v, vlen };
     } else if (name_is(p, colon, "content-range")) {
         if (r->range.present)
             return ZC_RESP_BAD;
