@@ -281,7 +281,8 @@ static int exchange(struct get *g)
     ret = send_request(g);
     if (ret < 0)
         return net_error(g, "sending the request", ret);
-    ret = zc_net_read_head(g->sock, g->head, sizeof(g->head), &g->have, &g->resp);
+    ret = zc_net_read_head(g->sock, g->head, sizeof(g->head), &g->have, &g->resp,
+                           false);
     if (ret < 0)
         return net_error(g, "reading the response", ret);
     g->head_len = (size_t)ret;
