@@ -47,6 +47,19 @@ static void check(const uint8_t *data, size_t size, const struct zc_http_limits 
                        all[i]->p[all[i]->len - 1] != ' ' &&
                        all[i]->p[all[i]->len - 1] != '\t');
     }
+    /* No control byte or DEL survives in the target or a stored value
+     * (HTAB only inside a value): cross-checks the vectorised scans. */
+    for (size_t i = 0; i < req.target.len; i++) {
+        unsigned char c = (unsigned char)req.target.p[i];
+
+        FUZZ_CHECK(c > 0x20 && c != 0x7f);
+    }
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+        for (size_t i = 0; i < all[k]->len; i++) {
+            unsigned char c = (unsigned char)all[k]->p[i];
+
+            FUZZ_CHECK((c >= 0x20 || c == '\t') && c != 0x7f);
+        }
     switch (req.target_form) {
     case ZC_HTTP_TARGET_ORIGIN:
         FUZZ_CHECK(req.path.p == req.target.p && req.path.p[0] == '/');

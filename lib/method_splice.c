@@ -151,6 +151,7 @@ static ssize_t splice_via_pipe(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
     }
     while (done < count) {
         unsigned flags = 0;
+        size_t len;
         ssize_t n;
 
         if (p->bytes == 0) {
@@ -169,9 +170,11 @@ static ssize_t splice_via_pipe(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
             p->next_off = off ? rd : -1;
             full = (size_t)n == want;
         }
-        if (off && full && done + p->bytes < count)
+        /* Held bytes from an earlier call may exceed what this one asks. */
+        len = ZC_MIN(p->bytes, count - done);
+        if (off && full && done + len < count)
             flags |= SPLICE_F_MORE;
-        n = zc__splice(ctx, p->fd[0], NULL, out_fd, NULL, p->bytes, flags);
+        n = zc__splice(ctx, p->fd[0], NULL, out_fd, NULL, len, flags);
         if (n > 0) {
             p->bytes -= (size_t)n;
             done += (size_t)n;
@@ -205,6 +208,13 @@ ssize_t zc__m_splice(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t coun
          * draining (out_fd may be gone). */
         pipe_close(ctx);
     }
+
+    /* The pipe last served this same pair, so neither side is a pipe: skip
+     * the probe. Only for a file source, where a wrong guess (the fd numbers
+     * now name other files) is harmless: file -> ctx pipe -> out serves any
+     * out_fd a direct splice would, and refuses the same ones. */
+    if (off && p->fd[0] >= 0 && p->owner_in == in_fd && p->owner_out == out_fd)
+        return splice_via_pipe(ctx, out_fd, in_fd, off, count);
 
     ret = splice_direct(ctx, out_fd, in_fd, off, count);
     if (ret != -EINVAL)

@@ -2,6 +2,7 @@
  * SIGPIPE guard, the source-integrity check, and ZC_AUTO's choice and
  * fallback chain. The methods themselves live in method_*.c. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -287,6 +288,10 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
     ctx->stats.calls++;
     if (count == 0)
         return 0;
+    /* The count moved is returned as ssize_t: a stream source asked for
+     * "everything" (SIZE_MAX) must not come back negative. */
+    if (count > (size_t)SSIZE_MAX)
+        count = (size_t)SSIZE_MAX;
     ctx->cur = method;
 
     if (off && *off < 0)

@@ -4,6 +4,7 @@
 #define ZC_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_put(int argc, char **argv);

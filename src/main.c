@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     { "version", cmd_version, "print the program and library versions" },
     { "serve", cmd_serve, "serve a directory over HTTP/1.1 (zero-copy bodies)" },
+    { "bench", cmd_bench, "measure every transfer technique against the articles' table" },
     { "get", cmd_get, "download a URL into a file (splice socket -> file)" },
     { "put", cmd_put, "upload a file with HTTP PUT (sendfile)" },
     { "cp", cmd_cp, "copy a file (copy_file_range, reflink, sparse-aware)" },

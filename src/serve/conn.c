@@ -4,9 +4,10 @@
  * EPOLLRDHUP: no epoll_ctl per request. rd_ready remembers an input edge
  * until a read comes back short, so after a response the connection reads
  * again only if bytes may be waiting; otherwise it goes back to the loop
- * without a read that would only say EAGAIN. A request costs, in the common
- * case: one recv, an open-file-cache hit (no syscall, or one statx once a
- * second), one pread for a small body and one writev/sendmsg. */
+ * without a read that would only say EAGAIN. A request for a small hot file
+ * costs one recv and one sendmsg (headers + the body cached in the open-file
+ * cache; a statx once a second revalidates it); a large file costs recv,
+ * sendmsg(MSG_MORE) for the headers, and zc_transfer for the body. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -26,6 +28,10 @@
 #define ACCEPT_PAUSE_MS 100              /* after EMFILE, before trying again */
 #define FREE_POOL_MAX 64
 #define IOV_MAX_SEGS 16
+/* Responses one connection may finish per turn before it yields to the
+ * others: a client streaming pipelined requests would otherwise keep the
+ * worker to itself for as long as it reads fast enough. */
+#define PIPELINE_BATCH 32
 
 static void conn_run(struct zc_conn *c);
 
@@ -34,11 +40,42 @@ static struct zc_conn *conn_of_timer(struct zc_timer *t)
     return (struct zc_conn *)((char *)t - offsetof(struct zc_conn, timer));
 }
 
+static void ready_unlink(struct zc_conn *c)
+{
+    if (!c->ready)
+        return;
+    if (c->ready_prev)
+        c->ready_prev->ready_next = c->ready_next;
+    else
+        c->w->ready = c->ready_next;
+    if (c->ready_next)
+        c->ready_next->ready_prev = c->ready_prev;
+    c->ready_prev = c->ready_next = NULL;
+    c->ready = false;
+}
+
+static void ready_push(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+
+    if (c->ready)
+        return;
+    c->ready_prev = NULL;
+    c->ready_next = w->ready;
+    if (w->ready)
+        w->ready->ready_prev = c;
+    w->ready = c;
+    c->ready = true;
+    w->loop.poll_only = true;
+}
+
 static void conn_close(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
 
+    ready_unlink(c);
     zc_timer_disarm(&c->timer);
+    zc_upload_abort(&c->upload);        /* an unfinished body leaves nothing */
     zc_resp_release(&c->resp);
     zc_loop_del(&w->loop, &c->io);
     close(c->io.fd);
@@ -54,6 +91,7 @@ static void conn_close(struct zc_conn *c)
         w->free_conns = c;
         w->nfree++;
     } else {
+        free(c->resp.xbuf);
         free(c);
     }
     /* A closed connection freed an fd: accepting may work again. */
@@ -108,7 +146,7 @@ static void advance_mem(struct zc_resp *r, size_t n)
 
 static enum zc_method body_method(struct zc_worker *w)
 {
-    if (w->cfg->method != ZC_AUTO)
+    if (w->cfg->method != ZC_AUTO && !w->method_warned)
         return w->cfg->method;
     return w->body_method_resolved ? w->body_method : ZC_AUTO;
 }
@@ -130,6 +168,7 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
          * and refused now, or named by --method but unsupported, like
          * copy_file_range): auto keeps the server serving. */
         if (w->cfg->method != ZC_AUTO && !w->method_warned) {
+            /* Said once; from now on this worker uses auto (resolved). */
             fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
                     "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
             w->method_warned = true;
@@ -240,6 +279,130 @@ static bool finish_response(struct zc_conn *c)
     return true;
 }
 
+/* --- uploads (--upload) ------------------------------------------------ */
+
+static bool expects_continue(const struct zc_http_req *q)
+{
+    return q->expect.len == 12 && strncasecmp(q->expect.p, "100-continue", 12) == 0;
+}
+
+/* A refused PUT's body was never read, so the connection cannot find the
+ * next request: answer and close. */
+static void refuse_upload(struct zc_conn *c, int status)
+{
+    zc_upload_abort(&c->upload);
+    zc_resp_upload(&c->resp, c->w, status, &c->req, false, c->wbuf);
+    start_response(c);
+}
+
+static void start_upload(struct zc_conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct zc_worker *w = c->w;
+    const struct zc_http_req *q = &c->req;
+    char path[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    size_t plen, avail, take;
+    ssize_t n;
+    int status;
+
+    if (q->transfer_encoding.p || q->content_length < 0)
+        status = 411;                   /* bodies must say their length */
+    else if ((uint64_t)q->content_length > w->cfg->max_upload)
+        status = 413;
+    else
+        status = zc_resp_request_path(q, path, sizeof(path), &plen);
+    if (!status)
+        status = zc_upload_begin(&c->upload, w->cfg->root_fd, path, plen,
+                                 (uint64_t)q->content_length);
+    /* "If-None-Match: *": create only, never replace. */
+    if (!status && c->upload.existed && q->if_none_match.len == 1 &&
+        q->if_none_match.p[0] == '*')
+        status = 412;
+    if (status) {
+        refuse_upload(c, status);
+        return;
+    }
+
+    avail = c->rlen - c->rpos - c->req_len;
+    if (avail == 0 && expects_continue(q) && c->upload.length > 0) {
+        /* The client waits for this before sending the body. A fresh
+         * connection's send buffer always has room for it. */
+        n = send(c->io.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n != (ssize_t)sizeof(cont) - 1) {
+            refuse_upload(c, 500);
+            return;
+        }
+    }
+    /* Body bytes that arrived with the head are written from the buffer;
+     * the rest is spliced from the socket. */
+    take = avail < c->upload.length ? avail : (size_t)c->upload.length;
+    if (take && zc_upload_write(&c->upload, c->rbuf + c->rpos + c->req_len, take)
+                    != (ssize_t)take) {
+        refuse_upload(c, 500);
+        return;
+    }
+    c->req_len += take;                 /* consumed with the head */
+    c->state = ZC_CONN_BODY;
+    zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
+}
+
+/* This worker's cached entry for the replaced path must not outlive the
+ * upload; other workers notice the new inode at their next revalidation
+ * (--cache-valid), as with any file changed on disk. */
+static void forget_cached(struct zc_worker *w, const struct zc_http_req *q)
+{
+    char path[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
+    struct zc_file *f;
+    size_t len;
+
+    if (!w->fs.cache || zc_resp_request_path(q, path, sizeof(path), &len))
+        return;
+    f = zc_file_cache_get(w->fs.cache, path, len, w->loop.now_ms);
+    if (f) {
+        zc_file_cache_drop(w->fs.cache, f);
+        zc_file_unref(f);
+    }
+}
+
+/* Return: true when a response was planned, false when waiting for bytes
+ * (or the connection was closed). */
+static bool receive_body(struct zc_conn *c)
+{
+    struct zc_worker *w = c->w;
+    int status;
+
+    while (!zc_upload_complete(&c->upload)) {
+        ssize_t n;
+
+        if (!c->rd_ready)
+            return false;
+        n = zc_upload_receive(&c->upload, w->zc, c->io.fd);
+        if (n == -EAGAIN) {
+            c->rd_ready = false;
+            return false;
+        }
+        if (n == 0 || n == -ECONNRESET) {
+            /* The client went away mid-body: nothing is kept, no one to
+             * answer. */
+            conn_close(c);
+            return false;
+        }
+        if (n < 0) {
+            refuse_upload(c, n == -ENOSPC || n == -EDQUOT ? 507 : 500);
+            return true;
+        }
+        /* Progress: a stalled uploader is dropped after the send timeout,
+         * a slow one is not. */
+        zc_timer_arm(&w->loop, &w->send_timers, &c->timer);
+    }
+    status = zc_upload_commit(&c->upload);
+    if (status < 300)
+        forget_cached(w, &c->req);
+    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive, c->wbuf);
+    start_response(c);
+    return true;
+}
+
 /* Return: true when a response was planned, false when more bytes are
  * needed (or the connection was closed). */
 static bool read_request(struct zc_conn *c)
@@ -257,7 +420,13 @@ static bool read_request(struct zc_conn *c)
             if (ret > 0) {
                 c->req_len = (size_t)ret;
                 c->have_req = true;
-                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive, c->wbuf);
+                if (c->req.method == ZC_HTTP_PUT && w->cfg->upload) {
+                    start_upload(c);
+                    return true;
+                }
+                /* Stopping: say so, rather than close after a keep-alive. */
+                zc_resp_build(&c->resp, w, &c->req, c->req.keep_alive && !w->stopping,
+                              c->wbuf);
                 start_response(c);
                 return true;
             }
@@ -289,9 +458,10 @@ static bool read_request(struct zc_conn *c)
             conn_close(c);              /* peer closed or reset */
             return false;
         }
-        /* The head deadline counts from a request's first byte and is not
-         * extended by later ones: a slow drip cannot keep a worker busy. */
-        if (c->rlen == 0)
+        /* The head deadline counts from a request's first byte (from accept
+         * for a connection's first request) and is not extended by later
+         * ones: a slow drip cannot keep a worker busy. */
+        if (c->rlen == 0 && c->timer.list != &w->head_timers)
             zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
         c->rlen += (size_t)n;
         if ((size_t)n < space)
@@ -302,11 +472,22 @@ static bool read_request(struct zc_conn *c)
 static void conn_run(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
+    unsigned finished = 0;
 
+    ready_unlink(c);
     for (;;) {
         if (c->state == ZC_CONN_READ) {
+            if (finished == PIPELINE_BATCH) {
+                ready_push(c);          /* the rest after the others' turn */
+                return;
+            }
             if (!read_request(c))
                 return;                 /* waiting for bytes, or closed */
+            continue;
+        }
+        if (c->state == ZC_CONN_BODY) {
+            if (!receive_body(c))
+                return;
             continue;
         }
         switch (conn_send(c)) {
@@ -322,6 +503,7 @@ static void conn_run(struct zc_conn *c)
         case SEND_DONE:
             if (!finish_response(c))
                 return;
+            finished++;
             break;
         }
     }
@@ -409,7 +591,9 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     if (c) {
         w->free_conns = c->next;
         w->nfree--;
-    } else if (!(c = malloc(sizeof(*c)))) {
+    } else if ((c = malloc(sizeof(*c)))) {
+        c->resp.xbuf = NULL;
+    } else {
         close(fd);
         return;
     }
@@ -421,14 +605,23 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     /* The request is often already there (the client sends it right after
      * the handshake): try to read before waiting for an edge. */
     c->rd_ready = true;
+    c->ready = false;
+    c->ready_prev = c->ready_next = NULL;
     c->have_req = false;
+    zc_upload_init(&c->upload);
     c->rpos = c->rlen = c->req_len = 0;
-    memset(&c->resp, 0, sizeof(c->resp));
+    {
+        char *xbuf = c->resp.xbuf;      /* a recycled struct keeps its buffer */
+
+        memset(&c->resp, 0, sizeof(c->resp));
+        c->resp.xbuf = xbuf;
+    }
     /* MSG_MORE already coalesces headers with the body; without Nagle the
      * last partial segment of each response leaves at once. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (zc_loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         close(fd);
+        free(c->resp.xbuf);
         free(c);
         return;
     }
@@ -475,6 +668,24 @@ void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
     }
 }
 
+void zc_conns_run_ready(struct zc_worker *w)
+{
+    struct zc_conn *list = w->ready, *c;
+
+    /* Take the whole list: connections that yield again while it is being
+     * served wait for the next turn, after epoll had its say. */
+    w->ready = NULL;
+    w->loop.poll_only = false;
+    for (c = list; c; c = list) {
+        list = c->ready_next;
+        if (list)
+            list->ready_prev = NULL;
+        c->ready = false;
+        c->ready_prev = c->ready_next = NULL;
+        conn_run(c);
+    }
+}
+
 /* --- stopping ---------------------------------------------------------- */
 
 void zc_conns_begin_stop(struct zc_worker *w)
@@ -503,6 +714,7 @@ void zc_conns_free_pool(struct zc_worker *w)
         struct zc_conn *c = w->free_conns;
 
         w->free_conns = c->next;
+        free(c->resp.xbuf);
         free(c);
     }
     w->nfree = 0;

@@ -11,6 +11,7 @@
 #include "serve/http_parse.h"
 #include "serve/loop.h"
 #include "serve/response.h"
+#include "serve/upload.h"
 
 struct zc_worker;
 
@@ -18,6 +19,7 @@ struct zc_worker;
 
 enum zc_conn_state {
     ZC_CONN_READ,                   /* waiting for or reading a request head */
+    ZC_CONN_BODY,                   /* receiving a PUT body into upload */
     ZC_CONN_SEND,                   /* sending resp */
 };
 
@@ -26,6 +28,8 @@ struct zc_conn {
     struct zc_worker *w;
     struct zc_timer timer;          /* head, idle or send deadline */
     struct zc_conn *prev, *next;    /* the worker's list of connections */
+    struct zc_conn *ready_prev, *ready_next;  /* on the worker's ready list */
+    bool ready;
     struct sockaddr_storage peer;
     enum zc_conn_state state;
     bool rd_ready;                  /* bytes may be waiting (edge seen) */
@@ -34,6 +38,7 @@ struct zc_conn {
     size_t req_len;                 /* head length of the current request */
     struct zc_http_req req;
     struct zc_resp resp;
+    struct zc_upload upload;        /* idle unless state is ZC_CONN_BODY */
     char rbuf[ZC_RBUF_SIZE];
     char wbuf[ZC_WBUF_SIZE];
 };
@@ -45,6 +50,10 @@ void zc_listener_on_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
 void zc_conn_on_head_timeout(struct zc_loop *loop, struct zc_timer *t);
 void zc_conn_on_idle_timeout(struct zc_loop *loop, struct zc_timer *t);
 void zc_conn_on_send_timeout(struct zc_loop *loop, struct zc_timer *t);
+
+/* zc_conns_run_ready - resume connections that yielded after a batch of
+ * pipelined requests (so one client cannot monopolise its worker). */
+void zc_conns_run_ready(struct zc_worker *w);
 
 /* zc_conns_begin_stop - SIGTERM: close idle connections now; the others
  * close after the response in flight. */

@@ -54,7 +54,9 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
                  struct zc_fs_result *out)
 {
     char relpath[PATH_MAX + 64];
-    const char *rel = len > 1 ? path + 1 : ".";
+    /* "//x" is "/x": an absolute path would be refused by RESOLVE_BENEATH. */
+    size_t skip = strspn(path, "/");
+    const char *rel = skip < len ? path + skip : ".";
     struct stat st;
     int fd, ret;
 

@@ -8,6 +8,9 @@
 #include "serve/http_parse.h"
 
 #include <arpa/inet.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
@@ -44,6 +47,50 @@ static const unsigned char cls[256] = {
 #undef TV
 #undef TVR
 #undef VR
+
+/* The first byte at or after @p that is below @lo or DEL (0x7f), except
+ * that HTAB passes when @lo is 0x20; @end if there is none. With @lo 0x21
+ * it skips a request-target (VCHAR / obs-text), with 0x20 a field value
+ * (VCHAR / obs-text / SP / HTAB). Values and targets are most of a head's
+ * bytes, so SSE2 checks 16 of them per step; it never loads past @end. */
+static const unsigned char *skip_bytes(const unsigned char *p,
+                                       const unsigned char *end,
+                                       unsigned char lo)
+{
+#ifdef __SSE2__
+    /* Unsigned "x < lo" as a signed compare after flipping the top bit. */
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    const __m128i lim = _mm_set1_epi8((char)(lo ^ 0x80));
+    const __m128i del = _mm_set1_epi8(0x7f);
+
+    for (;;) {
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i bad = _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(x, flip), lim),
+                                       _mm_cmpeq_epi8(x, del));
+            unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+
+            if (mask) {
+                p += __builtin_ctz(mask);
+                break;
+            }
+            p += 16;
+        }
+        if (lo == 0x20 && p < end && *p == '\t')
+            p++;                        /* HTAB inside a value: keep going */
+        else
+            break;
+    }
+#endif
+    if (lo == 0x20) {
+        while (p < end && (cls[*p] & (C_VCHAR | C_WS)))
+            p++;
+    } else {
+        while (p < end && (cls[*p] & C_VCHAR))
+            p++;
+    }
+    return p;
+}
 
 /* Field names we act on are compared case-insensitively by OR-ing 0x20:
  * for a token character that maps exactly 'A'-'Z' to 'a'-'z' and leaves
@@ -393,8 +440,7 @@ int zc_http_parse_request(const char *buf, size_t len,
 
     /* request-target SP */
     tok = p;
-    while (p < end && (cls[*p] & C_VCHAR))
-        p++;
+    p = skip_bytes(p, end, 0x21);
     if ((size_t)(p - tok) > max_target)
         return -414;
     if (p == end)
@@ -407,7 +453,10 @@ int zc_http_parse_request(const char *buf, size_t len,
 
     /* HTTP-version CRLF, checked byte by byte so a short buffer that is
      * still a valid prefix is PARTIAL, and a wrong byte is 400 at once. */
-    {
+    if (end - p >= 10 && !memcmp(p, "HTTP/1.1\r\n", 10)) {
+        req->version_minor = 1;         /* nearly every request */
+        p += 10;
+    } else {
         static const char shape[] = "HTTP/D.D\r\n";
 
         for (size_t i = 0; i < sizeof(shape) - 1; i++) {
@@ -459,17 +508,10 @@ int zc_http_parse_request(const char *buf, size_t len,
         p++;
         while (p < end && (cls[*p] & C_WS))
             p++;
-        v = v_end = p;
-        while (p < end) {
-            unsigned char c = cls[*p];
-
-            if (c & C_VCHAR)
-                v_end = ++p;
-            else if (c & C_WS)
-                p++;
-            else
-                break;
-        }
+        v = p;
+        p = skip_bytes(p, end, 0x20);
+        for (v_end = p; v_end > v && (cls[v_end[-1]] & C_WS); v_end--)
+            ;
         if (p == end)
             return more;
         if (*p != '\r')

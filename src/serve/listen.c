@@ -94,6 +94,29 @@ int zc_listen_parse(const char *spec, struct zc_listen_addr *out)
     return 0;
 }
 
+int zc_listen_claim(struct zc_listen_addr *addr)
+{
+    int one = 1, fd, ret = 0;
+
+    fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* SO_REUSEADDR only forgives TIME_WAIT leftovers: a listener still
+     * makes this bind fail. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        (addr->sa.ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+        bind(fd, (struct sockaddr *)&addr->sa, addr->len) < 0)
+        ret = -errno;
+    if (ret == 0) {
+        addr->len = sizeof(addr->sa);
+        if (getsockname(fd, (struct sockaddr *)&addr->sa, &addr->len) < 0)
+            ret = -errno;
+    }
+    close(fd);
+    return ret;
+}
+
 int zc_listen_open(struct zc_listen_addr *addr, int backlog)
 {
     int one = 1, fd, ret;

@@ -14,6 +14,13 @@ struct zc_listen_addr {
  * (all IPv4 addresses) or "localhost:8080". Return: 0 or -EINVAL. */
 int zc_listen_parse(const char *spec, struct zc_listen_addr *out);
 
+/* zc_listen_claim - check that nobody listens on @addr yet, and for port 0
+ * pick a free port (written back into @addr). The check binds without
+ * SO_REUSEPORT: otherwise a server already on the port with SO_REUSEPORT
+ * and the same uid (nginx reuseport, another zcopy) would silently share
+ * our connections. Return: 0, or -EADDRINUSE / -errno. */
+int zc_listen_claim(struct zc_listen_addr *addr);
+
 /* zc_listen_open - a non-blocking listening socket with SO_REUSEPORT bound
  * to @addr. When @addr's port is 0 the kernel picks one and @addr is updated
  * to it, so the other workers' listeners can join the same port.

@@ -104,6 +104,9 @@ static int next_timeout(const struct zc_loop *loop)
 {
     int64_t wait = loop->max_wait_ms > 0 ? loop->max_wait_ms : -1;
 
+    if (loop->poll_only)
+        return 0;
+
     for (unsigned i = 0; i < loop->nlists; i++) {
         const struct zc_timer *t = loop->lists[i]->head;
         int64_t d;

@@ -49,6 +49,7 @@ struct zc_loop {
     void (*after_poll)(struct zc_loop *loop, void *arg);
     void *after_arg;
     int64_t max_wait_ms;            /* upper bound on a sleep; <= 0: none */
+    bool poll_only;                 /* work is queued: next epoll_wait must not sleep */
 };
 
 /* zc_loop_init - create the epoll instance. Return: 0 or -errno. */

@@ -18,6 +18,8 @@ const char *zc_status_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
     case 206: return "Partial Content";
     case 301: return "Moved Permanently";
     case 304: return "Not Modified";
@@ -26,7 +28,10 @@ const char *zc_status_reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
     case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
@@ -34,6 +39,7 @@ const char *zc_status_reason(int status)
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
     default:  return "Unknown";
     }
 }
@@ -104,7 +110,7 @@ static void resp_reset(struct zc_resp *r, int status, bool keep_alive)
 {
     r->status = status;
     r->close = !keep_alive;
-    r->nseg = r->cur = 0;
+    r->nseg = r->cur = 0;                /* xbuf is kept */
     r->file = NULL;
     r->heap = NULL;
     r->head_len = 0;
@@ -120,19 +126,24 @@ static const char *error_body(int status, size_t *len)
         "</title></head><body><h1>" #code " " text "</h1></body></html>\n"; \
         *len = sizeof(s) - 1; return s; }
     switch (status) {
+    PAGE(201, "Created")
     PAGE(301, "Moved Permanently")
     PAGE(400, "Bad Request")
     PAGE(403, "Forbidden")
     PAGE(404, "Not Found")
     PAGE(405, "Method Not Allowed")
     PAGE(408, "Request Timeout")
+    PAGE(409, "Conflict")
+    PAGE(411, "Length Required")
     PAGE(412, "Precondition Failed")
+    PAGE(413, "Content Too Large")
     PAGE(414, "URI Too Long")
     PAGE(416, "Range Not Satisfiable")
     PAGE(431, "Request Header Fields Too Large")
     PAGE(501, "Not Implemented")
     PAGE(503, "Service Unavailable")
     PAGE(505, "HTTP Version Not Supported")
+    PAGE(507, "Insufficient Storage")
     PAGE(500, "Internal Server Error")
     default:
         *len = 0;
@@ -270,13 +281,20 @@ static bool read_small_body(struct zc_resp *r, struct zc_worker *w, char *body,
     return true;
 }
 
+static char *body_area(struct zc_resp *r)
+{
+    if (!r->xbuf)
+        r->xbuf = malloc(ZC_SMALL_BODY);
+    return r->xbuf;
+}
+
 static void plan_file(struct zc_resp *r, struct zc_worker *w,
                       const struct zc_http_req *req, bool keep_alive, char *buf,
                       struct zc_file *f, bool *retry)
 {
     struct zc_range ranges[ZC_RANGE_MAX_PARTS];
     struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
-    char *body = buf + ZC_HEAD_CAP;
+    char *body;
     bool head = req->method == ZC_HTTP_HEAD;
     int nranges = 0, status;
 
@@ -342,7 +360,11 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
 
             if (ret == 0)
                 r->seg[r->nseg++] = (struct zc_seg){ .p = cached + off, .len = len };
-            else if (ret == -ESTALE || !read_small_body(r, w, body, (off_t)off, (size_t)len))
+            else if (ret == -ESTALE)
+                *retry = true;
+            else if (!(body = body_area(r)))
+                r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
+            else if (!read_small_body(r, w, body, (off_t)off, (size_t)len))
                 *retry = true;
             return;
         }
@@ -352,6 +374,13 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
 
     /* multipart/byteranges: part headers go into the body area, the head
      * (which needs the total length) is written last. */
+    body = body_area(r);
+    if (!body) {
+        r->file = NULL;
+        zc_file_unref(f);
+        plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+        return;
+    }
     {
         struct zc_seg parts[ZC_RESP_MAX_SEGS];
         struct out pb = { body, body + ZC_SMALL_BODY };
@@ -436,6 +465,13 @@ static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
 
     /* The target passed the parser's grammar (no CTLs), so echoing it in a
      * header cannot split the response. */
+    /* Leading slashes collapse to one: "//host/" would send the client to
+     * another host (a protocol-relative URL). */
+    while (before > 1 && path[0] == '/' && path[1] == '/') {
+        path++;
+        plen--;
+        before--;
+    }
     PUT_LIT(&o, "Location: ");
     put(&o, path, before);
     PUT_LIT(&o, "/");
@@ -470,6 +506,7 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
                    const struct zc_http_req *req, bool keep_alive, char *buf)
 {
     static const char allow[] = "Allow: GET, HEAD\r\n";
+    static const char allow_put[] = "Allow: GET, HEAD, PUT\r\n";
     char decoded[ZC_HTTP_DEFAULT_MAX_TARGET + 1];
     bool head = req->method == ZC_HTTP_HEAD;
     struct zc_fs_result res;
@@ -484,8 +521,12 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
         return;
     }
     if (req->method != ZC_HTTP_GET && !head) {
-        plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
-                         allow, sizeof(allow) - 1, buf);
+        if (w->cfg->upload)
+            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+                             allow_put, sizeof(allow_put) - 1, buf);
+        else
+            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+                             allow, sizeof(allow) - 1, buf);
         return;
     }
     /* A GET or HEAD with a body: refusing and closing is safer than
@@ -529,4 +570,38 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
         zc_resp_release(r);
     }
     plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+}
+
+int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
+                         size_t *len)
+{
+    const char *path;
+    size_t plen;
+    ssize_t dlen;
+
+    if (cap < 2 || !target_path(&req->target, &path, &plen))
+        return 400;
+    dlen = zc_url_decode_path(path, plen, out, cap - 1);
+    if (dlen <= 0 || out[0] != '/' || zc_url_path_check(out, (size_t)dlen) < 0)
+        return 400;
+    out[dlen] = '\0';
+    *len = (size_t)dlen;
+    return 0;
+}
+
+void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+                    const struct zc_http_req *req, bool keep_alive, char *buf)
+{
+    struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
+
+    if (status != 204) {
+        plan_status_page(r, w, status, keep_alive, false, req->version_minor,
+                         NULL, 0, buf);
+        return;
+    }
+    /* 204 carries neither a body nor Content-Length (RFC 9110 8.6). */
+    resp_reset(r, status, keep_alive);
+    put_status(&o, w, status);
+    put_connection(&o, keep_alive, req->version_minor);
+    plan_head(r, buf, &o);
 }

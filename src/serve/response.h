@@ -25,7 +25,7 @@ struct zc_file;
 #define ZC_SMALL_BODY (16 * 1024)
 /* Status line and headers; a 301's Location echoes the request target. */
 #define ZC_HEAD_CAP (ZC_HTTP_DEFAULT_MAX_TARGET + 2048)
-#define ZC_WBUF_SIZE (ZC_HEAD_CAP + ZC_SMALL_BODY)
+#define ZC_WBUF_SIZE ZC_HEAD_CAP
 
 #define ZC_RESP_MAX_SEGS (2 + 2 * ZC_RANGE_MAX_PARTS + 1)
 
@@ -42,6 +42,10 @@ struct zc_resp {
     struct zc_seg seg[ZC_RESP_MAX_SEGS];
     struct zc_file *file;           /* reference held while sending */
     char *heap;                     /* malloc'ed body (listing) */
+    /* ZC_SMALL_BODY bytes for preads and multipart part headers, allocated
+     * on first need and kept for the connection's life (most connections
+     * never need it: small bodies come from the open-file cache). */
+    char *xbuf;
     size_t head_len;
     uint64_t body_len;              /* bytes after the head (log) */
     uint64_t sent;                  /* bytes of all segments sent so far */
@@ -57,8 +61,18 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
 void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
                    bool keep_alive, bool head, char *buf);
 
-/* zc_resp_release - drop the file reference and the heap body. */
+/* zc_resp_release - drop the file reference and the heap body (xbuf stays). */
 void zc_resp_release(struct zc_resp *r);
+
+/* zc_resp_request_path - the decoded, checked path of @req's target into
+ * @out (NUL-terminated, @cap bytes). Return: 0 with *len set, or 400. */
+int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
+                         size_t *len);
+
+/* zc_resp_upload - plan the answer to a PUT: 201, 204 (no body, no
+ * Content-Length) or an error status page. */
+void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+                    const struct zc_http_req *req, bool keep_alive, char *buf);
 
 const char *zc_status_reason(int status);
 

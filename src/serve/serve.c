@@ -57,6 +57,10 @@ static void usage(FILE *out)
 "  --drain-timeout SEC     on SIGTERM, longest wait for responses in flight\n"
 "                          (default 10)\n"
 "  --user NAME             drop privileges to NAME after opening the listeners\n"
+"  --upload                accept PUT: the body is spliced from the socket into a\n"
+"                          temporary file beside the target, fsync'ed, then renamed\n"
+"                          into place (201 Created, 204 replaced); off by default\n"
+"  --max-upload SIZE       largest PUT body, with k/M/G suffixes (default 1G); 413\n"
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
@@ -90,6 +94,31 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     if (errno || end == s || *end || v > max)
         return -EINVAL;
     *out = v;
+    return 0;
+}
+
+/* "1048576", "64k", "10M", "2G" (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    unsigned long long v;
+    unsigned shift = 0;
+    char *end;
+
+    errno = 0;
+    if (*s == '-' || *s == '+')
+        return -EINVAL;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -EINVAL;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    }
+    if (*end || v > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -142,7 +171,8 @@ static int drop_privileges(const char *name)
 enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
-    OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER,
+    OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
+    OPT_MAX_UPLOAD,
 };
 
 static const struct option long_options[] = {
@@ -160,6 +190,8 @@ static const struct option long_options[] = {
     { "cache-entries", required_argument, NULL, OPT_CACHE_ENTRIES },
     { "drain-timeout", required_argument, NULL, OPT_DRAIN_TO },
     { "user", required_argument, NULL, OPT_USER },
+    { "upload", no_argument, NULL, OPT_UPLOAD },
+    { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -249,6 +281,15 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
         case OPT_USER:
             *user = optarg;
             break;
+        case OPT_UPLOAD:
+            cfg->upload = true;
+            break;
+        case OPT_MAX_UPLOAD:
+            if (parse_size(optarg, &cfg->max_upload) < 0) {
+                fprintf(stderr, "zcopy serve: bad --max-upload '%s'\n", optarg);
+                return -1;
+            }
+            break;
         default:
             usage(stderr);
             return -1;
@@ -285,6 +326,7 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 4096, .header_timeout_ms = 10000,
         .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
+        .max_upload = (uint64_t)1 << 30,
     };
     if (parse_options(argc, argv, &cfg, &root, &user) < 0)
         return 2;
@@ -331,6 +373,16 @@ int cmd_serve(int argc, char **argv)
     workers = calloc(cfg.threads, sizeof(*workers));
     if (!workers)
         goto out;
+    for (unsigned a = 0; a < cfg.naddrs; a++) {
+        ret = zc_listen_claim(&cfg.addrs[a]);
+        if (ret < 0) {
+            char url[128];
+
+            zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+            fprintf(stderr, "zcopy serve: cannot listen on %s: %s\n", url, strerror(-ret));
+            goto out;
+        }
+    }
     /* Listeners and logs are opened before dropping privileges (ports below
      * 1024, root-owned log directories), like nginx's master. */
     for (unsigned t = 0; t < cfg.threads; t++) {

@@ -169,7 +169,18 @@ ssize_t zc_upload_receive(struct zc_upload *u, zc_ctx *ctx, int sock_fd)
 
     if (u->received == u->length)
         return 0;
-    n = zc_transfer(ctx, u->fd, sock_fd, NULL, u->length - u->received, ZC_AUTO);
+    /* ZC_AUTO would fstat both fds on every call; ask once which method it
+     * would use (splice for socket -> file) and name it from then on. */
+    if (!u->method_chosen) {
+        if (zc_method_choose(ctx, u->fd, sock_fd, &u->method) < 0)
+            u->method = ZC_AUTO;
+        u->method_chosen = true;
+    }
+    n = zc_transfer(ctx, u->fd, sock_fd, NULL, u->length - u->received, u->method);
+    if (n == -EINVAL && u->method != ZC_AUTO) {
+        u->method = ZC_AUTO;            /* refused after all: let auto fall back */
+        n = zc_transfer(ctx, u->fd, sock_fd, NULL, u->length - u->received, ZC_AUTO);
+    }
     if (n > 0)
         u->received += (uint64_t)n;
     return n;

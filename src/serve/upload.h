@@ -19,6 +19,8 @@ struct zc_upload {
     int fd;                         /* the body's file, -1 when idle */
     bool named_tmp;                 /* no O_TMPFILE here: tmp_name exists on disk */
     bool existed;                   /* the final name held a file: 204, else 201 */
+    bool method_chosen;
+    enum zc_method method;          /* socket -> file, chosen once per upload */
     uint64_t length, received;
     char name[ZC_UPLOAD_NAME_MAX + 1];
     char tmp_name[64];

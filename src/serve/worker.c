@@ -67,6 +67,8 @@ static void after_poll(struct zc_loop *loop, void *arg)
 {
     struct zc_worker *w = arg;
 
+    if (w->ready)
+        zc_conns_run_ready(w);
     loop->max_wait_ms = w->log.fd >= 0 ? LOG_FLUSH_MS : 0;
     if (w->log.len && loop->now_ms - w->log_flush_ms >= LOG_FLUSH_MS) {
         zc_access_log_flush(&w->log);

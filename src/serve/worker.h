@@ -29,6 +29,8 @@ struct zc_serve_config {
     const char *access_log;         /* NULL: off */
     const char *index;
     bool listing;
+    bool upload;                    /* --upload: PUT writes into the root */
+    uint64_t max_upload;            /* --max-upload bytes */
     unsigned max_connections;       /* whole server */
     int64_t header_timeout_ms, keepalive_timeout_ms, send_timeout_ms;
     int64_t cache_valid_ms;
@@ -62,7 +64,7 @@ struct zc_worker {
      * first file -> socket transfer (see conn.c); otherwise cfg->method. */
     enum zc_method body_method;
     bool body_method_resolved;
-    bool method_warned;             /* --method refused: said so once */
+    bool method_warned;             /* --method refused: said so, use auto */
 
     struct zc_listener listeners[ZC_SERVE_MAX_LISTEN];
     unsigned nlisteners;
@@ -72,6 +74,7 @@ struct zc_worker {
     unsigned nconns, max_conns;
     struct zc_conn *conns;          /* all open connections */
     struct zc_conn *free_conns;     /* recycled, so accept rarely mallocs */
+    struct zc_conn *ready;          /* yielded, with requests still buffered */
     unsigned nfree;
     struct zc_timer_list head_timers, idle_timers, send_timers;
 

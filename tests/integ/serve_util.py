@@ -92,7 +92,7 @@ class Server:
                                      preexec_fn=preexec_fn)
         self.lines = []
         self.urls = []
-        deadline = time.monotonic() + IO_TIMEOUT
+        deadline = time.monotonic() + 3 * IO_TIMEOUT
         fd = self.proc.stdout.fileno()
         buf = b""
         # os.read, not readline: a buffered reader would hide lines from select.

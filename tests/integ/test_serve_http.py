@@ -9,7 +9,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (Server, done, eq, exchange, make_root, ok, pattern,  # noqa: E402
                         parse_responses, recv_until_close, request, write, zcopy)
@@ -27,6 +29,14 @@ write(root, "bare/<b>&\"x'.txt", b"tricky\n")
 os.makedirs(os.path.join(root, "bare/sub dir"))
 
 
+def test_index_option():
+    write(root, "alt/home.htm", b"home\n")
+    with Server(root, "--index", "home.htm", "--threads", "1") as srv:
+        r = request(srv, "GET", "/alt/")
+        eq((r.status, r.body), (200, b"home\n"), "--index home.htm served")
+        eq(request(srv, "GET", "/docs/").status, 403, "--index: index.html no longer used")
+
+
 def test_help():
     p = subprocess.run([zcopy(), "serve", "--help"], capture_output=True, timeout=10)
     eq(p.returncode, 0, "--help exits 0")
@@ -41,6 +51,13 @@ def test_help():
     p = subprocess.run([zcopy(), "serve", root, "--listen", "nowhere"],
                        capture_output=True, timeout=10)
     eq(p.returncode, 2, "bad --listen is a usage error")
+    # A port already in use is refused, not silently shared through
+    # SO_REUSEPORT with whoever holds it.
+    with Server(root, "--threads", "1") as first:
+        p = subprocess.run([zcopy(), "serve", root, "--listen",
+                            "127.0.0.1:%d" % first.port], capture_output=True, timeout=10)
+        eq(p.returncode, 1, "port in use: exit 1")
+        ok(b"in use" in p.stderr, "port in use: says so")
 
 
 def test_get_head(srv):
@@ -151,6 +168,15 @@ def test_pipelining(srv):
        [b"hello, zcopy\n", b"<p>page</p>\n", b"x" * 10, b"hello, zcopy\n"],
        "pipelined bodies in order")
     ok(closed, "closed after the last pipelined request")
+    # More pipelined requests than one turn serves (the connection yields to
+    # others and resumes): all answered, in order.
+    reqs = b"".join(b"GET /%s HTTP/1.1\r\nHost: t\r\n\r\n" % (b"a.txt" if i % 3 else b"noext")
+                    for i in range(99))
+    reqs += b"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    resps, _, closed = exchange(srv, reqs)
+    eq(len(resps), 100, "100 pipelined requests: 100 responses")
+    ok(all(r.body == (b"hello, zcopy\n" if i % 3 else b"x" * 10) for i, r in enumerate(resps[:99])),
+       "100 pipelined responses in order")
     # Bytes dribbled one at a time still make one request.
     with srv.connect() as s:
         for ch in b"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n":
@@ -185,6 +211,11 @@ def test_dirs(srv, listing_srv):
     eq((r.status, r.get("location")), (301, "/docs/"), "directory without slash: 301")
     r = request(srv, "GET", "/docs?x=1")
     eq(r.get("location"), "/docs/?x=1", "301 keeps the query")
+    r = request(srv, "GET", "//docs")
+    eq((r.status, r.get("location")), (301, "/docs/"),
+       "//docs: 301 to /docs/, never a protocol-relative //docs/")
+    r = request(srv, "GET", "//a.txt")
+    eq((r.status, r.body), (200, b"hello, zcopy\n"), "leading // collapses")
     r = request(srv, "GET", "/docs/")
     eq((r.status, r.body), (200, b"<h1>docs</h1>\n"), "index file served")
     eq(r.get("content-type"), "text/html; charset=utf-8", "index file Content-Type")
@@ -197,6 +228,9 @@ def test_dirs(srv, listing_srv):
        "--listing: names HTML-escaped")
     ok("<b>" not in body, "--listing: no raw markup from names")
     ok('href="sub%20dir/"' in body, "--listing: subdirectory link encoded with slash")
+    r = request(listing_srv, "HEAD", "/bare/")
+    eq((r.status, r.body, r.get("content-length")), (200, b"", str(len(body.encode()))),
+       "--listing: HEAD has the length and no body")
     r = request(listing_srv, "GET", "/docs/")
     eq(r.body, b"<h1>docs</h1>\n", "--listing still prefers the index")
     r = request(listing_srv, "GET", "/bare/%3Cb%3E%26%22x'.txt")
@@ -220,15 +254,35 @@ def test_ipv6_and_methods():
             eq(r.body if r else None, b"hello, zcopy\n", "GET over IPv6")
     else:
         print("# no IPv6 loopback: skipped")
-    for m in ("readwrite", "sendfile", "splice", "mmap"):
+    for m in ("readwrite", "sendfile", "splice", "mmap", "copy_file_range",
+              "msg_zerocopy", "uring", "direct"):
         with Server(root, "--method", m, "--threads", "1") as srv:
             r = request(srv, "GET", "/big.bin")
             ok(r is not None and r.body == big_data, "--method %s: 1 MiB + 1 byte-exact" % m)
             r = request(srv, "GET", "/a.txt")
             ok(r is not None and r.body == b"hello, zcopy\n", "--method %s: small file" % m)
+            # A slow reader makes the socket fill: the method must resume
+            # after EAGAIN at the exact offset.
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+            s.settimeout(10)
+            s.connect((srv.host, srv.port))
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            data = b""
+            for i in range(20000):
+                b = s.recv(16384)
+                if not b:
+                    break
+                data += b
+                if i < 40:
+                    time.sleep(0.005)
+            s.close()
+            r = parse_responses(data)
+            ok(r and r[0].body == big_data, "--method %s: slow reader byte-exact" % m)
 
 
 test_help()
+test_index_option()
 with Server(root, "--threads", "2") as srv, Server(root, "--listing") as lsrv:
     test_get_head(srv)
     test_errors(srv)

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (Server, done, eq, exchange, make_root, ok,  # noqa: E402
                         parse_responses, recv_until_close, request, write)

@@ -12,6 +12,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (Server, done, eq, make_root, ok, parse_responses,  # noqa: E402
                         pattern, recv_until_close, request, stop, wait_for, write)
@@ -95,6 +96,49 @@ def test_client_gone():
         ok(srv.alive(), "server alive")
 
 
+def test_send_timeout():
+    write(root, "big.bin", big_data)
+    with Server(root, "--threads", "1", "--send-timeout", "1") as srv:
+        s = srv.connect(timeout=10)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        # Read nothing while the server's deadline passes (twice over).
+        time.sleep(2.5)
+        data, closed = recv_until_close(s, limit=2 * BIG, timeout=10)
+        s.close()
+        ok(closed and len(data) < BIG, "stalled reader dropped (%d bytes)" % len(data))
+        r = request(srv, "GET", "/a.txt")
+        eq(r.body if r else None, b"inside\n", "served after dropping a stalled reader")
+
+
+def test_garbage():
+    import random
+    rng = random.Random(1234)
+    with Server(root, "--threads", "2", "--header-timeout", "2") as srv:
+        statuses = set()
+        for i in range(200):
+            n = rng.randrange(1, 400)
+            if i % 2:
+                raw = bytes(rng.randrange(256) for _ in range(n))
+            else:   # mutated valid requests reach deeper into the parser
+                raw = bytearray(b"GET /a.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-3\r\n\r\n")
+                for _ in range(rng.randrange(1, 6)):
+                    raw[rng.randrange(len(raw))] = rng.randrange(256)
+                raw = bytes(raw)
+            with srv.connect() as s:
+                s.sendall(raw)
+                try:
+                    s.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                data, _ = recv_until_close(s, timeout=5)
+            for r in parse_responses(data):
+                statuses.add(r.status)
+        ok(srv.alive(), "alive after 200 garbage requests (statuses %s)" % sorted(statuses))
+        r = request(srv, "GET", "/a.txt")
+        eq(r.body if r else None, b"inside\n", "still serving after garbage")
+
+
 def limit_fds():
     resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
 
@@ -122,7 +166,7 @@ def test_emfile():
 
 def test_sigterm_drain():
     write(root, "big.bin", big_data)
-    with Server(root, "--threads", "2") as srv:
+    with Server(root, "--threads", "2", "--drain-timeout", "60") as srv:
         idle = srv.connect()
         idle.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
         read_head(idle)
@@ -211,6 +255,8 @@ def test_user():
 
 test_truncated_mid_send()
 test_client_gone()
+test_send_timeout()
+test_garbage()
 test_emfile()
 test_sigterm_drain()
 test_access_log()

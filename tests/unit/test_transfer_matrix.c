@@ -21,6 +21,7 @@ struct source {
 };
 
 static struct source sources[T_ARRAY_SIZE(sizes)];
+static unsigned long total_eagains;     /* per method, reported as a diagnostic */
 
 static void run_served(zc_ctx *ctx, enum zc_method m, enum t_out_kind kind,
                        bool nonblock, size_t si, const char *name)
@@ -39,6 +40,7 @@ static void run_served(zc_ctx *ctx, enum zc_method m, enum t_out_kind kind,
                        &err_after);
     eof = zc_transfer(ctx, o.fd, sources[si].fd, &off, 1, m);
     t_out_close(&o, &bytes, &hash);
+    total_eagains += eagains;
 
     ok = n == (ssize_t)size && off == (off_t)size && eof == 0;
     if (bytes != UINT64_MAX)
@@ -86,6 +88,7 @@ int main(void)
         if (!ctx)
             abort();
         available = t_method_available(ctx, m, &why);
+        total_eagains = 0;
         for (int k = 0; k < T_OUT_COUNT; k++) {
             for (int nb = 0; nb < 2; nb++) {
                 for (size_t si = 0; si < T_ARRAY_SIZE(sizes); si++) {
@@ -103,6 +106,9 @@ int main(void)
                 }
             }
         }
+        if (available)
+            t_diag("%s: %lu -EAGAIN resumed by poll in the non-blocking cases",
+                   zc_method_name(m), total_eagains);
         zc_ctx_free(ctx);
     }
 

@@ -1,0 +1,241 @@
+/* options.c - the command line of `zcopy bench`. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+static const char *const sink_names[BENCH_SINK_COUNT] = {
+    [BENCH_SINK_TCP] = "tcp",
+    [BENCH_SINK_UNIX] = "unix",
+    [BENCH_SINK_PIPE] = "pipe",
+    [BENCH_SINK_FILE] = "file",
+    [BENCH_SINK_DEVNULL] = "devnull",
+    [BENCH_SINK_VETH] = "veth",
+};
+
+const char *bench_sink_name(enum bench_sink s)
+{
+    return (unsigned)s < BENCH_SINK_COUNT ? sink_names[s] : "unknown";
+}
+
+int bench_sink_parse(const char *name, enum bench_sink *out)
+{
+    for (unsigned i = 0; i < BENCH_SINK_COUNT; i++) {
+        if (!strcmp(name, sink_names[i])) {
+            *out = (enum bench_sink)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void bench_usage(FILE *out)
+{
+    fprintf(out,
+"usage: zcopy bench [options]\n"
+"\n"
+"Measure every libzcopy method against every sink it serves and print the\n"
+"reference articles' comparison table (CPU copies, DMA copies, switches) next\n"
+"to what this machine really does.\n"
+"\n"
+"  --method LIST   methods to run (repeatable, or comma separated):\n"
+"                  readwrite mmap sendfile splice copy_file_range msg_zerocopy\n"
+"                  uring direct auto; default: all but auto\n"
+"  --sink LIST     tcp unix pipe file devnull veth (repeatable or comma\n"
+"                  separated); default: all but veth (veth with --netns)\n"
+"  --size N        bytes per transfer, k/M/G suffixes (binary); default 1G.\n"
+"                  Below 64M a run repeats the transfer (about 64 MiB in all,\n"
+"                  at most 20000 times or 5 s) and reports ns per transfer\n"
+"  --runs N        runs per method x sink, interleaved; median shown with\n"
+"                  min-max (default 3)\n"
+"  --cold          evict the source from the page cache before each run\n"
+"  --dir DIR       where the source file is created (default /var/tmp)\n"
+"  --netns         also TCP between two network namespaces over veth (root)\n"
+"  --format F      table (default), csv or json\n"
+"  --plot FILE     also draw FILE.svg or FILE.png with gnuplot\n"
+"  -h, --help      this text\n"
+"\n"
+"With --method and --sink both given, every pair is tried and a method that\n"
+"cannot serve a sink shows 'n/a (method refused: ERRNO)'. Otherwise only the\n"
+"pairs each method is meant for run. The default (all methods, five sinks,\n"
+"1 GiB, 3 runs) takes one to three minutes on a 2-core machine.\n");
+}
+
+int bench_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    double v, mult = 1;
+
+    if (!s || !*s || *s == '-')
+        return -EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v <= 0)
+        return -EINVAL;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    /* Accept "1G", "1GiB" and "1GB" alike: all binary here. */
+    if (mult > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+        end += strlen(end);
+    if (*end)
+        return -EINVAL;
+    v *= mult;
+    if (v < 1 || v > (double)((uint64_t)1 << 50))
+        return -EINVAL;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* Each comma separated name of @list sets a bit in *mask. */
+static int parse_list(const char *list, bool methods, uint32_t *mask)
+{
+    char *copy = strdup(list), *save = NULL, *tok;
+    int ret = 0;
+
+    if (!copy)
+        return -ENOMEM;
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (methods) {
+            enum zc_method m;
+
+            if (zc_method_parse(tok, &m) < 0) {
+                fprintf(stderr, "zcopy bench: unknown method '%s'\n", tok);
+                ret = -EINVAL;
+                break;
+            }
+            *mask |= 1u << m;
+        } else {
+            enum bench_sink s;
+
+            if (bench_sink_parse(tok, &s) < 0) {
+                fprintf(stderr, "zcopy bench: unknown sink '%s'\n", tok);
+                ret = -EINVAL;
+                break;
+            }
+            *mask |= 1u << s;
+        }
+    }
+    free(copy);
+    return ret;
+}
+
+int bench_parse_options(int argc, char **argv, struct bench_opts *o)
+{
+    enum { OPT_METHOD = 256, OPT_SINK, OPT_SIZE, OPT_RUNS, OPT_COLD, OPT_DIR,
+           OPT_NETNS, OPT_FORMAT, OPT_PLOT };
+    static const struct option longopts[] = {
+        { "method", required_argument, NULL, OPT_METHOD },
+        { "sink", required_argument, NULL, OPT_SINK },
+        { "size", required_argument, NULL, OPT_SIZE },
+        { "runs", required_argument, NULL, OPT_RUNS },
+        { "cold", no_argument, NULL, OPT_COLD },
+        { "dir", required_argument, NULL, OPT_DIR },
+        { "netns", no_argument, NULL, OPT_NETNS },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "plot", required_argument, NULL, OPT_PLOT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    *o = (struct bench_opts){
+        .size = (uint64_t)1 << 30,
+        .runs = 3,
+        .dir = "/var/tmp",
+        .format = BENCH_FORMAT_TABLE,
+    };
+    optind = 1;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_METHOD:
+            if (parse_list(optarg, true, &o->methods) < 0)
+                return -EINVAL;
+            o->methods_given = true;
+            break;
+        case OPT_SINK:
+            if (parse_list(optarg, false, &o->sinks) < 0)
+                return -EINVAL;
+            o->sinks_given = true;
+            break;
+        case OPT_SIZE:
+            if (bench_parse_size(optarg, &o->size) < 0) {
+                fprintf(stderr, "zcopy bench: bad --size '%s' (e.g. 4K, 64M, 1G)\n",
+                        optarg);
+                return -EINVAL;
+            }
+            break;
+        case OPT_RUNS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+
+            if (*end || end == optarg || v < 1 || v > 1000) {
+                fprintf(stderr, "zcopy bench: bad --runs '%s' (1..1000)\n", optarg);
+                return -EINVAL;
+            }
+            o->runs = (unsigned)v;
+            break;
+        }
+        case OPT_COLD:
+            o->cold = true;
+            break;
+        case OPT_DIR:
+            o->dir = optarg;
+            break;
+        case OPT_NETNS:
+            o->netns = true;
+            break;
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "table"))
+                o->format = BENCH_FORMAT_TABLE;
+            else if (!strcmp(optarg, "csv"))
+                o->format = BENCH_FORMAT_CSV;
+            else if (!strcmp(optarg, "json"))
+                o->format = BENCH_FORMAT_JSON;
+            else {
+                fprintf(stderr, "zcopy bench: bad --format '%s' (table, csv, json)\n",
+                        optarg);
+                return -EINVAL;
+            }
+            break;
+        case OPT_PLOT: {
+            const char *dot = strrchr(optarg, '.');
+
+            if (!dot || (strcmp(dot, ".svg") && strcmp(dot, ".png"))) {
+                fprintf(stderr, "zcopy bench: --plot wants FILE.svg or FILE.png\n");
+                return -EINVAL;
+            }
+            o->plot = optarg;
+            break;
+        }
+        case 'h':
+            bench_usage(stdout);
+            return 1;
+        default:
+            bench_usage(stderr);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zcopy bench: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    if (!o->methods_given)
+        o->methods = ((1u << ZC_METHOD_COUNT) - 1) & ~(1u << ZC_AUTO);
+    if (!o->sinks_given) {
+        o->sinks = ((1u << BENCH_SINK_COUNT) - 1) & ~(1u << BENCH_SINK_VETH);
+        if (o->netns)
+            o->sinks |= 1u << BENCH_SINK_VETH;
+    }
+    if ((o->sinks & (1u << BENCH_SINK_VETH)))
+        o->netns = true;
+    return 0;
+}

@@ -1,0 +1,109 @@
+/* test_bench_options.c - zcopy bench's command line: sizes with suffixes,
+ * method and sink lists (repeatable, comma separated), the defaults, and
+ * the refusals of bad input. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "bench/bench.h"
+#include "tap.h"
+
+static const struct size_case {
+    const char *in;
+    int ret;
+    uint64_t want;
+} sizes[] = {
+    { "4096", 0, 4096 },
+    { "4K", 0, 4096 },
+    { "4k", 0, 4096 },
+    { "1M", 0, 1 << 20 },
+    { "1.5M", 0, 3 << 19 },
+    { "1G", 0, (uint64_t)1 << 30 },
+    { "1GiB", 0, (uint64_t)1 << 30 },
+    { "2GB", 0, (uint64_t)2 << 30 },
+    { "0", -EINVAL, 0 },
+    { "-1", -EINVAL, 0 },
+    { "", -EINVAL, 0 },
+    { "12X", -EINVAL, 0 },
+    { "1Kb", -EINVAL, 0 },
+    { "K", -EINVAL, 0 },
+    { "nan", -EINVAL, 0 },
+};
+
+static int parse(struct bench_opts *o, int argc, char **argv)
+{
+    int ret;
+
+    /* getopt prints its own complaints: keep TAP output clean. */
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    ret = bench_parse_options(argc, argv, o);
+    fclose(stderr);
+    stderr = saved;
+    return ret;
+}
+
+int main(void)
+{
+    struct bench_opts o;
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint64_t v = 0;
+
+        t_is_int(bench_parse_size(sizes[i].in, &v), sizes[i].ret, "size \"%s\"", sizes[i].in);
+        if (sizes[i].ret == 0)
+            t_is_int(v, sizes[i].want, "size \"%s\" value", sizes[i].in);
+    }
+
+    char *none[] = { "bench", NULL };
+    t_is_int(parse(&o, 1, none), 0, "no options");
+    t_is_int(o.size, (uint64_t)1 << 30, "default size 1 GiB");
+    t_is_int(o.runs, 3, "default runs 3");
+    t_is_int(o.methods, ((1u << ZC_METHOD_COUNT) - 1) & ~(1u << ZC_AUTO),
+             "default methods: all but auto");
+    t_is_int(o.sinks, ((1u << BENCH_SINK_COUNT) - 1) & ~(1u << BENCH_SINK_VETH),
+             "default sinks: all but veth");
+    t_ok(!o.netns && !o.cold && o.format == BENCH_FORMAT_TABLE && !o.plot, "default flags");
+
+    char *lists[] = { "bench", "--method", "sendfile,splice", "--method", "readwrite",
+                      "--sink", "tcp", "--sink=pipe,devnull", "--size", "4K", "--runs",
+                      "5", "--format", "json", "--cold", "--plot", "x.svg", NULL };
+    t_is_int(parse(&o, 17, lists), 0, "lists, repeats, every option");
+    t_is_int(o.methods, (1u << ZC_SENDFILE) | (1u << ZC_SPLICE) | (1u << ZC_READWRITE),
+             "methods from two options");
+    t_is_int(o.sinks, (1u << BENCH_SINK_TCP) | (1u << BENCH_SINK_PIPE) |
+                      (1u << BENCH_SINK_DEVNULL), "sinks from two options");
+    t_ok(o.methods_given && o.sinks_given, "both named");
+    t_is_int(o.size, 4096, "--size 4K");
+    t_is_int(o.runs, 5, "--runs 5");
+    t_ok(o.cold && o.format == BENCH_FORMAT_JSON, "--cold --format json");
+    t_is_str(o.plot, "x.svg", "--plot");
+
+    char *veth[] = { "bench", "--sink", "veth", NULL };
+    t_is_int(parse(&o, 3, veth), 0, "--sink veth");
+    t_ok(o.netns, "--sink veth implies --netns");
+    char *netns[] = { "bench", "--netns", NULL };
+    t_is_int(parse(&o, 2, netns), 0, "--netns");
+    t_ok(o.sinks & (1u << BENCH_SINK_VETH), "--netns adds the veth sink");
+
+    char *bad_method[] = { "bench", "--method", "sendfile,teleport", NULL };
+    t_is_int(parse(&o, 3, bad_method), -EINVAL, "unknown method refused");
+    char *bad_sink[] = { "bench", "--sink", "carrier-pigeon", NULL };
+    t_is_int(parse(&o, 3, bad_sink), -EINVAL, "unknown sink refused");
+    char *bad_runs[] = { "bench", "--runs", "0", NULL };
+    t_is_int(parse(&o, 3, bad_runs), -EINVAL, "--runs 0 refused");
+    char *bad_plot[] = { "bench", "--plot", "x.pdf", NULL };
+    t_is_int(parse(&o, 3, bad_plot), -EINVAL, "--plot wants .svg or .png");
+    char *bad_format[] = { "bench", "--format", "xml", NULL };
+    t_is_int(parse(&o, 3, bad_format), -EINVAL, "--format xml refused");
+    char *extra[] = { "bench", "stray", NULL };
+    t_is_int(parse(&o, 2, extra), -EINVAL, "stray argument refused");
+
+    for (int s = 0; s < BENCH_SINK_COUNT; s++) {
+        enum bench_sink back;
+
+        t_is_int(bench_sink_parse(bench_sink_name((enum bench_sink)s), &back), 0,
+                 "sink %s parses", bench_sink_name((enum bench_sink)s));
+        t_is_int(back, s, "sink %s round-trips", bench_sink_name((enum bench_sink)s));
+    }
+    return t_done();
+}
