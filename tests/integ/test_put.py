@@ -164,6 +164,23 @@ def test_zcopy_serve(t, d):
         r = run(["get", srv.base + "/up.bin", "-o", out])
         t.ok(r.returncode == 0 and sha_file(out) == sha(data),
              "get back from zcopy serve: byte-exact", r.stderr)
+        small = os.path.join(d, "up4096")
+        r = run(["put", small, srv.base + "/up.bin"])
+        t.ok(r.returncode == 0 and r.stdout.startswith(b"204") and
+             sha_file(os.path.join(root, "up.bin")) == sha_file(small),
+             "put over an existing file on zcopy serve: 204, replaced", r.stdout)
+    finally:
+        srv.stop()
+    srv = ZcopyServe(root, "--upload", "--max-upload", "2M")
+    try:
+        big = os.path.join(d, "up8388611")
+        r = run(["put", big, srv.base + "/too-big.bin", "--stats"])
+        t.ok(r.returncode == 3 and r.stdout.startswith(b"413") and
+             re.search(rb" 0 bytes moved by libzcopy", r.stderr) is not None,
+             "zcopy serve --max-upload 2M: 413 before the body, nothing sent",
+             r.stdout + r.stderr)
+        t.ok(not os.path.exists(os.path.join(root, "too-big.bin")),
+             "zcopy serve --max-upload: no file created")
     finally:
         srv.stop()
 
