@@ -491,6 +491,34 @@ def test_zcopy_serve_if_range(t, srv, d):
          "zcopy serve: a stale If-Range gets the whole file (200), restarted", r.stderr)
 
 
+def test_resume_past_4gib(t, srv, d):
+    """-c where the partial file is already past 4 GiB: the Range offset and
+    the append position need 64 bits. Both files are sparse, so only the last
+    8 MiB move."""
+    size = 4 * 1024 * MiB + 8 * MiB
+    tail = content(8 * MiB - 1, "tail")
+    src = os.path.join(ROOT, "huge.bin")
+    with open(src, "wb") as f:
+        f.truncate(size)
+        f.seek(size - len(tail))
+        f.write(tail)
+    out = os.path.join(d, "huge.part")
+    with open(out, "wb") as f:
+        f.truncate(4 * 1024 * MiB + 1)          # the hole reads as the zeros it is
+    try:
+        r = run(["get", "-c", srv.base + "/huge.bin", "-o", out, "--stats"])
+        t.ok(r.returncode == 0 and os.path.getsize(out) == size and
+             moved(r.stderr) == size - (4 * 1024 * MiB + 1),
+             "-c past 4 GiB: Range from byte 4294967297, only the rest moved", r.stderr)
+        with open(out, "rb") as f:
+            f.seek(4 * 1024 * MiB + 1)
+            got = f.read()
+        t.ok(got == bytes(len(got) - len(tail)) + tail, "-c past 4 GiB: byte-exact tail")
+    finally:
+        os.unlink(src)
+        os.unlink(out)
+
+
 def test_zcopy_serve(t, d):
     r = subprocess.run([ZCOPY, "serve", "--help"], capture_output=True, timeout=10)
     if r.returncode != 0:
@@ -519,6 +547,7 @@ def test_zcopy_serve(t, d):
         t.eq(r.returncode, 3, "404 from zcopy serve: exit 3")
         if xattrs_work(d):
             test_zcopy_serve_if_range(t, srv, d)
+        test_resume_past_4gib(t, srv, d)
     finally:
         srv.stop()
 
