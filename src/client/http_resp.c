@@ -262,9 +262,8 @@ int zc_http_parse_response(const char *buf, size_t len, struct zc_http_resp *r)
         } else if (line_end - 1 == pos) {
             pos = line_end + 1;
             break;                                /* the blank line */
-        } else if (buf[pos] == ' ' || buf[pos] == '\t') {
-            ret = ZC_RESP_BAD;                    /* obs-fold */
-        } else if (++r->field_count > ZC_RESP_MAX_FIELDS) {
+        } else if (buf[pos] == ' ' || buf[pos] == '\t' ||     /* obs-fold */
+                   ++r->field_count > ZC_RESP_MAX_FIELDS) {
             ret = ZC_RESP_BAD;
         } else {
             ret = parse_field(buf + pos, line_end - 1 - pos, r, &hs);

@@ -17,7 +17,7 @@ uint64_t zc_client_syscalls;
 static void set_timeouts(int fd, int timeout_ms)
 {
     struct timeval tv = { .tv_sec = timeout_ms / 1000,
-                          .tv_usec = (timeout_ms % 1000) * 1000 };
+                          .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 
     zc_client_syscalls += 2;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

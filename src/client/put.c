@@ -192,7 +192,7 @@ static int exchange(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
                     const struct zc_url *url, uint64_t size)
 {
     bool expect = size >= EXPECT_MIN, answered = false;
-    struct zc_http_resp resp;
+    struct zc_http_resp resp = { 0 };
     struct zc_progress pr;
     char head[ZC_HEAD_MAX];
     size_t have;
