@@ -73,7 +73,8 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
  * the fallbacks taken with the error that caused each. */
 void zc_report_stats(FILE *out, const char *tool, const zc_ctx *ctx);
 
-/* zc_parse_method_opt - parse a --method value. Return: 0 or -EINVAL. */
-int zc_parse_method_opt(const char *s, enum zc_method *out);
+/* zc_parse_timeout_opt - parse a --timeout value in seconds (> 0, at most a
+ * day, fractions allowed) into milliseconds. Return: 0 or -EINVAL. */
+int zc_parse_timeout_opt(const char *s, int *ms);
 
 #endif /* ZC_CLIENT_H */

@@ -76,22 +76,17 @@ static int parse_args(int argc, char **argv, struct put_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_METHOD:
-            if (zc_parse_method_opt(optarg, &o->method) < 0) {
+            if (zc_method_parse(optarg, &o->method) < 0) {
                 fprintf(stderr, "zcopy put: unknown method '%s'\n", optarg);
                 return -1;
             }
             break;
-        case OPT_TIMEOUT: {
-            char *end;
-            double s = strtod(optarg, &end);
-
-            if (*end || !(s > 0) || s > 86400) {
+        case OPT_TIMEOUT:
+            if (zc_parse_timeout_opt(optarg, &o->timeout_ms) < 0) {
                 fprintf(stderr, "zcopy put: bad --timeout '%s'\n", optarg);
                 return -1;
             }
-            o->timeout_ms = (int)(s * 1000) ? (int)(s * 1000) : 1;
             break;
-        }
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }

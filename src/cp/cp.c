@@ -86,7 +86,7 @@ static int parse_args(int argc, char **argv, struct cp_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_METHOD:
-            if (zc_parse_method_opt(optarg, &o->method) < 0) {
+            if (zc_method_parse(optarg, &o->method) < 0) {
                 fprintf(stderr, "zcopy cp: unknown method '%s'\n", optarg);
                 return -1;
             }
