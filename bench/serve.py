@@ -5,12 +5,21 @@ shared machine. Prints req/s, MB/s and server CPU per GB (utime+stime of all
 the server's processes, from /proc/PID/stat, over each run), medians of
 --rounds runs, and each server's ratio to nginx.
 
+Bytes are what wrk says it read (headers included), not completed requests
+times the file size: at 256 MiB a run completes only a few bodies, and the
+partial ones in flight when wrk stops would otherwise be billed as free CPU
+or, when a run ends just after a completion, as no CPU. Large files also get
+longer runs (--large-seconds). --variant adds more zcopy configurations (another
+binary, other options) to the interleaving, for before/after comparisons.
+
 Not a test: nothing here asserts on time. Every load run is bounded by wrk's
 -d; every server started is stopped by PID.
 """
 import argparse
 import os
 import re
+import resource
+import shlex
 import shutil
 import signal
 import statistics
@@ -69,14 +78,16 @@ def wait_port(port, proc, timeout=10.0):
 
 
 class Server:
-    def __init__(self, name, argv, port, pid_of_tree):
+    def __init__(self, name, argv, port, pid_of_tree, env=None):
         self.name, self.argv, self.port = name, argv, port
         self.pid_of_tree = pid_of_tree
+        self.env = env
         self.proc = None
 
     def start(self):
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=env)
         wait_port(self.port, self.proc)
 
     def pids(self):
@@ -129,22 +140,33 @@ include_shell "/usr/share/lighttpd/create-mime.conf.pl"
     return conf
 
 
+UNIT = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+
+
 def run_wrk(port, name, size, seconds):
+    """Return (requests, seconds, bytes read, non-2xx, socket errors)."""
     # Large bodies: few connections, or wrk's 8 KiB reads swamp the machine.
     conns = 64 if size <= (1 << 20) else 4
     out = subprocess.run(
         ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
          f"http://127.0.0.1:{port}/{name}"],
         capture_output=True, text=True, timeout=seconds + 30).stdout
-    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    # "1234 requests in 5.00s, 4.53GB read": wrk prints 3 significant digits.
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+), ([\d.]+)([KMGT]?B) read", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_err = re.search(r"Socket errors: (.*)", out)
     if not m:
         raise RuntimeError("cannot parse wrk output:\n" + out)
     reqs = int(m.group(1))
     dur = float(m.group(2)) * {"s": 1, "ms": 1e-3, "m": 60}.get(m.group(3), 1)
-    return reqs, dur, (errors.group(1) if errors else None), \
+    nbytes = float(m.group(4)) * UNIT[m.group(5)]
+    return reqs, dur, nbytes, (errors.group(1) if errors else None), \
         (sock_err.group(1) if sock_err else None)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def main():
@@ -152,9 +174,16 @@ def main():
     ap.add_argument("zcopy", help="path to the zcopy program")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--large-seconds", type=int, default=15,
+                    help="run length for files over 1 MiB (a 256 MiB body takes "
+                         "~0.1-0.3 s under wrk: short runs measure a handful)")
     ap.add_argument("--sizes", default="4K,64K,1M,256M")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--no-lighttpd", action="store_true")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=[VAR=VALUE] PROG [ARGS]",
+                    help="another zcopy configuration in the interleaving, e.g. "
+                         "'splice=build/zcopy --method splice' (repeatable; ARGS "
+                         "follow 'serve ROOT --listen ...')")
     args = ap.parse_args()
 
     for tool in ("wrk", "nginx"):
@@ -175,11 +204,25 @@ def main():
                 f.write(block[:n])
                 left -= n
 
-    zport, nport, lport = free_port(), free_port(), free_port()
-    servers = [
-        Server("zcopy", [args.zcopy, "serve", root, "--listen", f"127.0.0.1:{zport}",
-                         "--threads", str(args.threads), "--access-log", "off"],
-               zport, lambda pid: [pid]),
+    def zcopy_server(name, prog, extra, env=None):
+        port = free_port()
+        return Server(name, [prog, "serve", root, "--listen", f"127.0.0.1:{port}",
+                             "--threads", str(args.threads), "--access-log", "off"]
+                      + extra, port, lambda pid: [pid], env)
+
+    nport, lport = free_port(), free_port()
+    servers = [zcopy_server("zcopy", args.zcopy, [])]
+    for v in args.variant:
+        name, _, cmd = v.partition("=")
+        words = shlex.split(cmd)
+        env = {}
+        while words and "=" in words[0]:
+            k, _, val = words.pop(0).partition("=")
+            env[k] = val
+        if not name or not words:
+            sys.exit(f"bench: --variant wants NAME=[VAR=VALUE...] PROG [ARGS], not {v!r}")
+        servers.append(zcopy_server(name, words[0], words[1:], env))
+    servers += [
         Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, nport),
                          "-p", tmp], nport, lambda pid: [pid] + children(pid)),
     ]
@@ -188,6 +231,7 @@ def main():
                                            lighttpd_conf(tmp, root, lport)],
                               lport, lambda pid: [pid]))
     results = {}  # (server, size) -> list of (req/s, MB/s, cpu s/GB, cpu us/req)
+    loads = []
     try:
         for srv in servers:
             srv.start()
@@ -196,21 +240,31 @@ def main():
             for rnd in range(args.rounds):
                 for srv in servers:   # interleaved: A B C A B C ...
                     pids = srv.pids()
+                    secs = args.seconds if nbytes <= (1 << 20) else args.large_seconds
+                    loads.append(loadavg())
                     c0 = cpu_seconds(pids)
-                    reqs, dur, non2xx, sockerr = run_wrk(srv.port, f"f{size}", nbytes,
-                                                         args.seconds)
+                    w0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    reqs, dur, got, non2xx, sockerr = run_wrk(srv.port, f"f{size}",
+                                                              nbytes, secs)
                     cpu = cpu_seconds(pids) - c0
-                    gb = reqs * nbytes / 1e9
-                    rec = (reqs / dur, reqs * nbytes / dur / 1e6,
-                           cpu / gb if gb else float("nan"),
-                           cpu / reqs * 1e6 if reqs else float("nan"))
+                    w1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    # wrk is the only child waited for here (the servers are
+                    # reaped at the end), so this is wrk's CPU over the run.
+                    wcpu = (w1.ru_utime - w0.ru_utime) + (w1.ru_stime - w0.ru_stime)
+                    gb = got / 1e9
+                    nan = float("nan")
+                    rec = (reqs / dur, got / dur / 1e6,
+                           cpu / gb if gb else nan,
+                           cpu / reqs * 1e6 if reqs else nan,
+                           wcpu / gb if gb else nan)
                     results.setdefault((srv.name, size), []).append(rec)
                     note = ""
                     if non2xx or sockerr:
                         note = f"  (non-2xx {non2xx}, socket errors {sockerr})"
                     print(f"# {size:>5} round {rnd + 1} {srv.name:9} "
                           f"{rec[0]:10.0f} req/s {rec[1]:9.1f} MB/s "
-                          f"{rec[2]:7.3f} s/GB {rec[3]:6.1f} us/req{note}",
+                          f"{rec[2]:7.3f} s/GB {rec[3]:8.1f} us/req "
+                          f"wrk {rec[4]:6.3f} s/GB load {loads[-1]:.2f}{note}",
                           file=sys.stderr, flush=True)
     finally:
         for srv in servers:
@@ -225,15 +279,28 @@ def main():
 
     uname = os.uname()
     print(f"# {uname.sysname} {uname.release}, {os.cpu_count()} cores; wrk -t1, "
-          f"{args.seconds}s per run, median of {args.rounds} interleaved rounds")
+          f"{args.seconds}s per run ({args.large_seconds}s over 1 MiB), median of "
+          f"{args.rounds} interleaved rounds; load average {min(loads):.2f}-"
+          f"{max(loads):.2f} (median {statistics.median(loads):.2f}); bytes = wrk's "
+          f"bytes read")
+    print("# CPU = the server's utime+stime; wrk s/GB = the client's, over the same run")
     print(f"{'size':>5} {'server':9} {'req/s':>10} {'MB/s':>9} {'CPU s/GB':>9} "
-          f"{'CPU us/req':>10} {'req/s ×nginx':>12} {'CPU/GB ×nginx':>13}")
+          f"{'CPU us/req':>10} {'wrk s/GB':>8} {'req/s ×nginx':>12} {'CPU/GB ×nginx':>13}"
+          f"  {'ratio ranges (per round)':>24}")
     for size in sizes:
-        base = [statistics.median(x) for x in zip(*results[("nginx", size)])]
+        runs = results[("nginx", size)]
+        base = [statistics.median(x) for x in zip(*runs)]
         for srv in servers:
-            med = [statistics.median(x) for x in zip(*results[(srv.name, size)])]
+            mine = results[(srv.name, size)]
+            med = [statistics.median(x) for x in zip(*mine)]
+            # Ratios within each round (same minute, same load), their range.
+            rq = [a[0] / b[0] for a, b in zip(mine, runs)]
+            cg = [a[2] / b[2] for a, b in zip(mine, runs)]
+            rng = (f"{min(rq):.2f}-{max(rq):.2f} / {min(cg):.2f}-{max(cg):.2f}"
+                   if srv.name != "nginx" else "")
             print(f"{size:>5} {srv.name:9} {med[0]:10.0f} {med[1]:9.1f} {med[2]:9.3f} "
-                  f"{med[3]:10.1f} {med[0] / base[0]:12.2f} {med[2] / base[2]:13.2f}")
+                  f"{med[3]:10.1f} {med[4]:8.3f} {med[0] / base[0]:12.2f} "
+                  f"{med[2] / base[2]:13.2f}  {rng:>24}")
 
 
 if __name__ == "__main__":
