@@ -48,6 +48,16 @@ struct zc_rw_pending {
     size_t start, len;
 };
 
+/* What ZC_AUTO learned about one (source, sink) pair of open files: the
+ * methods that refused it. Keyed by device and inode, which, unlike fd
+ * numbers, are not reused while the files are open. dead == 0: empty slot. */
+#define ZC_PAIR_MEMO 4
+struct zc_pair_memo {
+    dev_t in_dev, out_dev;
+    ino_t in_ino, out_ino;
+    uint32_t dead;
+};
+
 struct zc_uring;
 struct zc_msgzc;
 
@@ -60,9 +70,10 @@ struct zc_ctx {
     /* A wrapper in sys.c saw EPIPE during this transfer: a SIGPIPE may be
      * pending even when the method returned a count (bytes moved first). */
     bool saw_epipe;
-    /* Methods found unable to serve a (source kind, sink kind) pair, and
-     * methods the kernel lacks entirely (ENOSYS, seccomp EPERM). */
-    uint32_t dead_pair[ZC_KIND_COUNT][ZC_KIND_COUNT];
+    /* Methods that refused a given pair of files (by inode, never by fd
+     * number), and methods the kernel lacks entirely (ENOSYS, seccomp EPERM). */
+    struct zc_pair_memo pair_memo[ZC_PAIR_MEMO];
+    unsigned pair_memo_next;
     uint32_t dead_all;
     void *buf;                      /* readwrite bounce buffer, chunk bytes */
     void *dbuf;                     /* O_DIRECT buffer, aligned */
