@@ -69,16 +69,19 @@ enum zc_kind zc__kind(mode_t mode)
  * chain because it serves any pair; the rest are tried while they refuse.
  * copy_file_range is only tried file -> file: it answers EINVAL for a socket,
  * and trying it first there would only cost a syscall (libuv's old bug made
- * it shadow sendfile). */
+ * it shadow sendfile). mmap comes before readwrite for every file source:
+ * it saves a copy where the others refuse (an O_APPEND target), and it is
+ * the only one that reads an O_DIRECT fd at an unaligned offset or length,
+ * where pread, sendfile and splice all answer EINVAL. */
 #define CHAIN_MAX 5
 static const uint8_t chain_file_file[CHAIN_MAX] = {
-    ZC_COPY_FILE_RANGE, ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+    ZC_COPY_FILE_RANGE, ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_socket[CHAIN_MAX] = {
     ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_pipe[CHAIN_MAX] = {
-    ZC_SPLICE, ZC_SENDFILE, ZC_READWRITE };
+    ZC_SPLICE, ZC_SENDFILE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_other[CHAIN_MAX] = {
-    ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+    ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_splice[CHAIN_MAX] = { ZC_SPLICE, ZC_READWRITE };
 static const uint8_t chain_any[CHAIN_MAX] = { ZC_READWRITE };
 

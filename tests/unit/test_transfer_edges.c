@@ -210,6 +210,41 @@ static void test_lseek_but_no_pread_source(void)
     }
 }
 
+/* An O_DIRECT source read at an unaligned offset or length: pread, sendfile
+ * and splice all answer EINVAL, and so would a plain read(2); the mapping
+ * does not care about O_DIRECT, so ZC_AUTO still moves it. */
+static void test_odirect_source_unaligned(void)
+{
+    static const enum t_out_kind sinks[] = { T_OUT_PIPE, T_OUT_FILE, T_OUT_NULL,
+                                             T_OUT_UNIX };
+    char path[4096];
+    int dfd;
+
+    close(t_pattern_file(64 * KIB, false, path));
+    dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (dfd < 0) {
+        t_ok(1, "O_DIRECT source # SKIP the test directory refuses O_DIRECT");
+        return;
+    }
+    for (size_t i = 0; i < T_ARRAY_SIZE(sinks); i++) {
+        zc_ctx *ctx = zc_ctx_new();
+        struct t_out o;
+        uint64_t bytes, hash;
+        off_t off = 1;
+        ssize_t n;
+
+        t_out_open(&o, sinks[i], false, 0, 0);
+        n = zc_transfer(ctx, o.fd, dfd, &off, 100, ZC_AUTO);
+        t_out_close(&o, &bytes, &hash);
+        t_ok(n == 100 && off == 101 &&
+             (bytes == UINT64_MAX || (bytes == 100 && hash == t_pattern_hash(1, 100))),
+             "auto: O_DIRECT source, offset 1, 100 bytes -> %s (%zd)",
+             t_out_name(sinks[i]), n);
+        zc_ctx_free(ctx);
+    }
+    close(dfd);
+}
+
 /* A caller that blocks SIGPIPE itself (without ZC_SIGPIPE_HANDLED) must not
  * find one pending that the library raised; one it had pending before the
  * call stays its own. */
@@ -489,6 +524,7 @@ int main(void)
     test_exdev_not_sticky();
     test_refusal_remembered_for_its_pair();
     test_lseek_but_no_pread_source();
+    test_odirect_source_unaligned();
     test_caller_blocked_sigpipe();
     test_verify_source_stream();
     for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++)
