@@ -304,6 +304,95 @@ static void test_caller_blocked_sigpipe(void)
     close(in);
 }
 
+/* A reader that takes @at bytes, then closes its end mid-transfer. */
+struct leaving_reader {
+    pthread_t thread;
+    int fd;
+    size_t at;
+};
+
+static void *leaving_reader_main(void *arg)
+{
+    struct leaving_reader *r = arg;
+    char buf[4096];
+    size_t got = 0;
+
+    while (got < r->at) {
+        ssize_t n = read(r->fd, buf, sizeof(buf));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(r->fd);
+    return NULL;
+}
+
+struct leaving_case {
+    pthread_t thread;
+    enum zc_method m;
+    enum t_out_kind kind;
+    int in;
+    ssize_t n;
+    off_t off;
+    bool pending;
+};
+
+/* Runs in its own thread, with SIGPIPE at its default disposition in every
+ * thread of the process: a SIGPIPE that escaped would kill the test. */
+static void *leaving_case_main(void *arg)
+{
+    struct leaving_case *c = arg;
+    zc_ctx *ctx = zc_ctx_new();
+    struct leaving_reader r = { .at = 16 * KIB };
+    sigset_t pending;
+    int fds[2];
+
+    if (c->kind == T_OUT_PIPE)
+        t_pipe(fds);
+    else
+        t_unix_pair(fds);
+    r.fd = fds[1];
+    if (pthread_create(&r.thread, NULL, leaving_reader_main, &r) != 0)
+        abort();
+    c->off = 0;
+    c->n = zc_transfer(ctx, fds[0], c->in, &c->off, 4 << 20, c->m);
+    pthread_join(r.thread, NULL);
+    sigpending(&pending);
+    c->pending = sigismember(&pending, SIGPIPE);
+    close(fds[0]);
+    zc_ctx_free(ctx);
+    return NULL;
+}
+
+/* The peer leaves after taking some bytes: a short count (bytes moved first)
+ * or -EPIPE/-ECONNRESET, *offset exact, and no signal in any thread. */
+static void test_reader_leaves_midway(void)
+{
+    static const enum t_out_kind kinds[] = { T_OUT_PIPE, T_OUT_UNIX };
+    int in = t_pattern_file(4 << 20, false, NULL);
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++) {
+        for (size_t k = 0; k < T_ARRAY_SIZE(kinds); k++) {
+            struct leaving_case c = { .m = all_methods[i], .kind = kinds[k], .in = in };
+
+            if (!available[c.m] || !t_method_serves(c.m, c.kind))
+                continue;
+            if (pthread_create(&c.thread, NULL, leaving_case_main, &c) != 0)
+                abort();
+            pthread_join(c.thread, NULL);
+            t_ok(((c.n > 0 && c.off == c.n && c.n < (4 << 20)) ||
+                  ((c.n == -EPIPE || c.n == -ECONNRESET) && c.off == 0)) &&
+                 !c.pending,
+                 "%s -> %s: reader leaves midway: %zd, offset %lld, no SIGPIPE",
+                 zc_method_name(c.m), t_out_name(c.kind), c.n, (long long)c.off);
+        }
+    }
+    close(in);
+}
+
 struct late_writer {
     pthread_t thread;
     int fd;
@@ -527,6 +616,7 @@ int main(void)
     test_odirect_source_unaligned();
     test_caller_blocked_sigpipe();
     test_verify_source_stream();
+    test_reader_leaves_midway();
     for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++)
         test_edges(ctx, all_methods[i]);
     test_two_threads();
