@@ -67,6 +67,10 @@ struct zc_ctx {
     size_t chunk;
     size_t pipe_want;
     enum zc_method cur;             /* syscalls are billed to this method */
+    /* Set by ZC_AUTO while it runs a method: the fd kinds it already
+     * fstat'ed, so the method need not ask again. Never set otherwise. */
+    bool kinds_known;
+    enum zc_kind kind_in, kind_out;
     /* A wrapper in sys.c saw EPIPE during this transfer: a SIGPIPE may be
      * pending even when the method returned a count (bytes moved first). */
     bool saw_epipe;

@@ -241,8 +241,8 @@ static ssize_t run_method(zc_ctx *ctx, enum zc_method m, int out_fd, int in_fd,
     return method_fns[m](ctx, out_fd, in_fd, off, count);
 }
 
-static ssize_t run_auto(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
-                        size_t count, enum zc_method *used)
+static ssize_t run_auto(zc_ctx *ctx, const struct fd_pair *pair, int out_fd,
+                        int in_fd, off_t *off, size_t count, enum zc_method *used)
 {
     uint32_t dead, refused = 0, eperm = 0;
     struct fd_pair fp;
@@ -250,11 +250,18 @@ static ssize_t run_auto(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
     ssize_t ret;
     int i;
 
-    ctx->cur = ZC_AUTO;
-    ret = fd_pair_get(ctx, out_fd, in_fd, &fp);
-    if (ret < 0)
-        return ret;
+    if (pair) {
+        fp = *pair;
+    } else {
+        ctx->cur = ZC_AUTO;
+        ret = fd_pair_get(ctx, out_fd, in_fd, &fp);
+        if (ret < 0)
+            return ret;
+    }
     chain = auto_chain(fp.in, fp.out);
+    ctx->kinds_known = true;
+    ctx->kind_in = fp.in;
+    ctx->kind_out = fp.out;
     dead = dead_for(ctx, &fp);
     for (i = 0; i < CHAIN_MAX && chain[i]; i++) {
         enum zc_method m = (enum zc_method)chain[i];
@@ -271,6 +278,7 @@ static ssize_t run_auto(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
         if (ret == -EPERM)
             eperm |= 1u << m;
     }
+    ctx->kinds_known = false;
     /* Learn only from refusals another method then overcame: when every
      * method fails, the fault is the fds', not the methods'. */
     if (refused && (ret >= 0 || ret == -EAGAIN))
@@ -341,12 +349,13 @@ static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
     pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-static ssize_t dispatch(zc_ctx *ctx, enum zc_method method, int out_fd,
-                        int in_fd, off_t *off, size_t count, enum zc_method *used)
+static ssize_t dispatch(zc_ctx *ctx, const struct fd_pair *pair,
+                        enum zc_method method, int out_fd, int in_fd,
+                        off_t *off, size_t count, enum zc_method *used)
 {
     *used = method;
     if (method == ZC_AUTO)
-        return run_auto(ctx, out_fd, in_fd, off, count, used);
+        return run_auto(ctx, pair, out_fd, in_fd, off, count, used);
     return run_method(ctx, method, out_fd, in_fd, off, count);
 }
 
@@ -356,6 +365,7 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
     struct sigpipe_guard guard;
     struct stat before, after;
     enum zc_method used = method;
+    struct fd_pair pair, *pairp = NULL;
     off_t pos = 0, start = 0, *off = offset;
     bool own_pos = false;
     ssize_t ret;
@@ -375,7 +385,15 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
 
     if (off && *off < 0)
         return -EINVAL;
-    if (!off) {
+    if (method == ZC_AUTO) {
+        /* ZC_AUTO fstats both fds anyway: do it first, so a pipe or socket
+         * source skips the lseek that could only fail with ESPIPE. */
+        ret = fd_pair_get(ctx, out_fd, in_fd, &pair);
+        if (ret < 0)
+            return ret;
+        pairp = &pair;
+    }
+    if (!off && !(pairp && (pair.in == ZC_KIND_PIPE || pair.in == ZC_KIND_SOCKET))) {
         /* A seekable source gets an explicit offset so every method can use
          * pread-style calls; its file position is advanced afterwards. */
         pos = zc__lseek(ctx, in_fd, 0, SEEK_CUR);
@@ -402,13 +420,13 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
 
     ctx->saw_epipe = false;
     sigpipe_block(ctx, &guard);
-    ret = dispatch(ctx, method, out_fd, in_fd, off, count, &used);
+    ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
     if (ret == -ESPIPE && own_pos && pos == start) {
         /* lseek accepted but pread refused: eventfd, timerfd, signalfd and
          * the like have no file position to speak of. Read it as a stream. */
         own_pos = false;
         off = NULL;
-        ret = dispatch(ctx, method, out_fd, in_fd, off, count, &used);
+        ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
     }
     sigpipe_restore(ctx, &guard, ret);
 

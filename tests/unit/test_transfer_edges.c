@@ -597,6 +597,75 @@ static void test_hot_path(void)
     zc_ctx_free(ctx);
 }
 
+/* ZC_AUTO fstats both fds; the method it runs must not ask again, and a
+ * stream source needs no lseek. Steady state (ctx pipe made), SIGPIPE
+ * handled, 4 KiB per call: 2 fstat + the splices (+ 1 F_GETFL into a file,
+ * which must not be O_APPEND before a socket's bytes are consumed). */
+static void test_auto_stream_syscalls(void)
+{
+    static const struct {
+        const char *what;
+        bool to_file;
+        bool from_pipe;
+        uint64_t want;
+    } cases[] = {
+        { "socket -> socket", false, false, 4 },
+        { "socket -> file", true, false, 5 },
+        { "pipe -> file", true, true, 3 },
+    };
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(cases); i++) {
+        zc_ctx *ctx = zc_ctx_new();
+        int src[2], dst[2] = { -1, -1 }, out;
+        uint64_t before, got;
+        char buf[4096];
+        ssize_t n1, n2;
+
+        zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
+        if (cases[i].from_pipe)
+            t_pipe(src);
+        else
+            t_unix_pair(src);
+        if (cases[i].to_file) {
+            out = t_pattern_file(0, false, NULL);
+        } else {
+            t_unix_pair(dst);
+            out = dst[0];
+        }
+        t_fill_pattern(buf, sizeof(buf), 0);
+        if (write(src[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+            abort();
+        n1 = zc_transfer(ctx, out, src[1], NULL, sizeof(buf), ZC_AUTO);
+        t_fill_pattern(buf, sizeof(buf), 4096);
+        if (write(src[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+            abort();
+        before = stats(ctx).syscalls;
+        n2 = zc_transfer(ctx, out, src[1], NULL, sizeof(buf), ZC_AUTO);
+        got = stats(ctx).syscalls - before;
+        t_ok(n1 == 4096 && n2 == 4096, "auto %s: 2 x 4 KiB", cases[i].what);
+        t_is_int(got, cases[i].want, "auto %s: %llu syscalls per call",
+                 cases[i].what, (unsigned long long)cases[i].want);
+        if (cases[i].to_file) {
+            uint64_t len, h = t_hash_file(out, 0, UINT64_MAX, &len);
+
+            t_ok(len == 8192 && h == t_pattern_hash(0, 8192), "auto %s: byte-exact",
+                 cases[i].what);
+            close(out);
+        } else {
+            char back[8192];
+
+            t_ok(read(dst[1], back, sizeof(back)) == 8192 &&
+                 t_hash(T_HASH_INIT, back, 8192) == t_pattern_hash(0, 8192),
+                 "auto %s: byte-exact", cases[i].what);
+            close(dst[0]);
+            close(dst[1]);
+        }
+        close(src[0]);
+        close(src[1]);
+        zc_ctx_free(ctx);
+    }
+}
+
 int main(void)
 {
     int fds_before = t_count_fds();
@@ -621,6 +690,7 @@ int main(void)
         test_edges(ctx, all_methods[i]);
     test_two_threads();
     test_hot_path();
+    test_auto_stream_syscalls();
 
     zc_ctx_free(ctx);
     t_is_int(t_count_fds(), fds_before, "no fd leaked");
