@@ -80,6 +80,7 @@ struct zc_ctx {
     unsigned pair_memo_next;
     uint32_t dead_all;
     void *buf;                      /* readwrite bounce buffer, chunk bytes */
+    void *buf_spare;                /* used while buf holds a stream's bytes */
     void *dbuf;                     /* O_DIRECT buffer, aligned */
     size_t dbuf_size;
     struct zc_rw_pending rw_pending;
