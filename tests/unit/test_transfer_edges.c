@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -304,6 +305,27 @@ static void test_caller_blocked_sigpipe(void)
     close(in);
 }
 
+/* Mappings of @fd's file in this process, from /proc/self/maps. */
+static int maps_of(int fd)
+{
+    struct stat st;
+    char line[512];
+    FILE *f;
+    int n = 0;
+
+    if (fstat(fd, &st) < 0 || !(f = fopen("/proc/self/maps", "re")))
+        abort();
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long ino = 0;
+
+        if (sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
+            ino == (unsigned long long)st.st_ino)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 /* A reader that takes @at bytes, then closes its end mid-transfer. */
 struct leaving_reader {
     pthread_t thread;
@@ -338,6 +360,7 @@ struct leaving_case {
     ssize_t n;
     off_t off;
     bool pending;
+    int maps;           /* mappings of the source left after the call */
 };
 
 /* Runs in its own thread, with SIGPIPE at its default disposition in every
@@ -352,8 +375,10 @@ static void *leaving_case_main(void *arg)
 
     if (c->kind == T_OUT_PIPE)
         t_pipe(fds);
-    else
+    else if (c->kind == T_OUT_UNIX)
         t_unix_pair(fds);
+    else
+        t_tcp_pair(fds);
     r.fd = fds[1];
     if (pthread_create(&r.thread, NULL, leaving_reader_main, &r) != 0)
         abort();
@@ -363,6 +388,7 @@ static void *leaving_case_main(void *arg)
     sigpending(&pending);
     c->pending = sigismember(&pending, SIGPIPE);
     close(fds[0]);
+    c->maps = maps_of(c->in);
     zc_ctx_free(ctx);
     return NULL;
 }
@@ -371,7 +397,7 @@ static void *leaving_case_main(void *arg)
  * or -EPIPE/-ECONNRESET, *offset exact, and no signal in any thread. */
 static void test_reader_leaves_midway(void)
 {
-    static const enum t_out_kind kinds[] = { T_OUT_PIPE, T_OUT_UNIX };
+    static const enum t_out_kind kinds[] = { T_OUT_PIPE, T_OUT_UNIX, T_OUT_TCP };
     int in = t_pattern_file(4 << 20, false, NULL);
 
     for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++) {
@@ -385,9 +411,10 @@ static void test_reader_leaves_midway(void)
             pthread_join(c.thread, NULL);
             t_ok(((c.n > 0 && c.off == c.n && c.n < (4 << 20)) ||
                   ((c.n == -EPIPE || c.n == -ECONNRESET) && c.off == 0)) &&
-                 !c.pending,
-                 "%s -> %s: reader leaves midway: %zd, offset %lld, no SIGPIPE",
-                 zc_method_name(c.m), t_out_name(c.kind), c.n, (long long)c.off);
+                 !c.pending && c.maps == 0,
+                 "%s -> %s: reader leaves midway: %zd, offset %lld, no SIGPIPE, "
+                 "%d mappings left", zc_method_name(c.m), t_out_name(c.kind), c.n,
+                 (long long)c.off, c.maps);
         }
     }
     close(in);
