@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,6 +245,104 @@ static void test_odirect_source_unaligned(void)
         zc_ctx_free(ctx);
     }
     close(dfd);
+}
+
+/* ZC_AUTO on odd descriptors: where read(2)/write(2) would work, it works;
+ * where they would fail, it fails with their errno, not a signal or a hang. */
+static void test_auto_odd_fds(void)
+{
+    zc_ctx *ctx = zc_ctx_new();
+    int file = t_pattern_file(5000, false, NULL);
+    char path[4096];
+    int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int fd, sp[2], out;
+    off_t off;
+    char buf[8192];
+
+    close(t_pattern_file(100, false, path));
+    fd = open(path, O_PATH | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, null_fd, fd, &off, 10, ZC_AUTO), -EBADF,
+             "O_PATH source: -EBADF");
+    t_is_int(zc_transfer(ctx, null_fd, fd, NULL, 10, ZC_AUTO), -EBADF,
+             "O_PATH source, NULL offset: -EBADF");
+    off = 0;
+    t_is_int(zc_transfer(ctx, fd, file, &off, 10, ZC_AUTO), -EBADF,
+             "O_PATH target: -EBADF");
+    close(fd);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, null_fd, fd, &off, 10, ZC_AUTO), -EBADF,
+             "O_WRONLY source: -EBADF");
+    close(fd);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, fd, file, &off, 10, ZC_AUTO), -EBADF,
+             "O_RDONLY target: -EBADF");
+    close(fd);
+    fd = open(t_tmpdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    t_is_int(zc_transfer(ctx, null_fd, fd, NULL, 10, ZC_AUTO), -EISDIR,
+             "directory source: -EISDIR");
+    close(fd);
+    close(null_fd);
+
+    fd = memfd_create("src", MFD_CLOEXEC);
+    if (write(fd, "memfd bytes", 11) != 11)
+        abort();
+    t_pipe(sp);
+    off = 0;
+    t_is_int(zc_transfer(ctx, sp[0], fd, &off, 100, ZC_AUTO), 11, "memfd source -> pipe");
+    t_ok(read(sp[1], buf, sizeof(buf)) == 11 && memcmp(buf, "memfd bytes", 11) == 0,
+         "memfd bytes arrived");
+    close(fd);
+    close(sp[0]);
+    close(sp[1]);
+
+    fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    out = t_pattern_file(0, false, NULL);
+    t_is_int(zc_transfer(ctx, out, fd, NULL, 3000, ZC_AUTO), 3000,
+             "/dev/zero, NULL offset -> file");
+    {
+        uint64_t got;
+        static const char zeros[3000];
+
+        t_ok(t_hash_file(out, 0, UINT64_MAX, &got) == t_hash(T_HASH_INIT, zeros, 3000) &&
+             got == 3000, "3000 zero bytes arrived");
+    }
+    close(out);
+    close(fd);
+
+    /* Message sockets: one transfer, one message of what read(2) would see. */
+    static const int types[] = { SOCK_SEQPACKET, SOCK_DGRAM };
+    for (size_t i = 0; i < T_ARRAY_SIZE(types); i++) {
+        const char *tn = types[i] == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_SEQPACKET";
+        int dst[2];
+        ssize_t n;
+
+        if (socketpair(AF_UNIX, types[i] | SOCK_CLOEXEC, 0, sp) < 0)
+            abort();
+        off = 0;
+        t_is_int(zc_transfer(ctx, sp[0], file, &off, 5000, ZC_AUTO), 5000,
+                 "file -> AF_UNIX %s", tn);
+        n = recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT);
+        t_ok(n == 5000 && t_hash(T_HASH_INIT, buf, 5000) == t_pattern_hash(0, 5000),
+             "%s: one message, byte-exact (%zd)", tn, n);
+        if (send(sp[1], "message", 7, 0) != 7)
+            abort();
+        t_pipe(dst);
+        /* A blocking source is read until count, as the contract says:
+         * ask for the message, not more. */
+        t_is_int(zc_transfer(ctx, dst[0], sp[0], NULL, 7, ZC_AUTO), 7,
+                 "AF_UNIX %s source -> pipe: the message", tn);
+        t_ok(read(dst[1], buf, sizeof(buf)) == 7 && memcmp(buf, "message", 7) == 0,
+             "%s: message bytes arrived", tn);
+        close(dst[0]);
+        close(dst[1]);
+        close(sp[0]);
+        close(sp[1]);
+    }
+    close(file);
+    zc_ctx_free(ctx);
 }
 
 /* A caller that blocks SIGPIPE itself (without ZC_SIGPIPE_HANDLED) must not
@@ -769,6 +868,7 @@ int main(void)
     test_refusal_remembered_for_its_pair();
     test_lseek_but_no_pread_source();
     test_odirect_source_unaligned();
+    test_auto_odd_fds();
     test_caller_blocked_sigpipe();
     test_verify_source_stream();
     test_reader_leaves_midway();
