@@ -224,7 +224,9 @@ static int evaluate_preconditions(const struct zc_http_req *req,
     } else if (req->if_modified_since.p &&
                zc_http_date_parse(req->if_modified_since.p,
                                   req->if_modified_since.len, &t) == 0 &&
-               f->mtime.tv_sec <= t) {
+               f->mtime.tv_sec <= t && t <= time(NULL)) {
+        /* A date in our future is not a valid one (a client clock ahead of
+         * ours would otherwise keep its copy past the next change). */
         return 304;
     }
     return 0;
@@ -232,8 +234,16 @@ static int evaluate_preconditions(const struct zc_http_req *req,
 
 static bool if_range_allows(const struct zc_http_req *req, const struct zc_file *f)
 {
-    if (!req->if_range.p)
+    const struct zc_str *v = &req->if_range;
+
+    if (!v->p)
         return true;
+    /* RFC 9110 8.8.2.2: a Last-Modified less than a second old is a weak
+     * validator (the file may change again within that second), and
+     * If-Range never matches a weak one. Entity-tags start with '"' or W/. */
+    if (v->len > 0 && v->p[0] != '"' && !(v->len > 1 && v->p[0] == 'W' && v->p[1] == '/') &&
+        f->mtime.tv_sec >= time(NULL))
+        return false;
     return zc_if_range_match(req->if_range.p, req->if_range.len, f->etag,
                              f->etag_len, f->mtime.tv_sec);
 }
