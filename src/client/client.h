@@ -57,22 +57,24 @@ int zc_net_send_all(int fd, const void *buf, size_t len, int flags);
  * Return: bytes (0 at end of stream) or -errno. */
 ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags);
 
-/* zc_net_read_head - read one final (non-1xx) response head into buf[0, cap).
- * When the head arrives in one piece it is peeked first and then exactly the
- * head is consumed, so no body byte is copied into user space; otherwise the
- * body bytes read along with it are in buf[head_len, *have).
+/* zc_net_read_head - read one response head into buf[0, cap): the final
+ * one (interim 1xx heads are skipped) or, with @interim_too, whichever comes
+ * first. When the head arrives in one piece it is peeked first and then
+ * exactly the head is consumed, so no body byte is read into user space;
+ * otherwise the body bytes read along with it are in buf[head_len, *have).
  * Return: the head length with *resp filled (pointing into buf);
  * -EPROTO malformed, -EMSGSIZE head larger than @cap, -ECONNRESET connection
  * closed before a whole head, -EAGAIN timed out, other -errno. */
 int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
-                     struct zc_http_resp *resp);
+                     struct zc_http_resp *resp, bool interim_too);
 
 /* zc_report_stats - the --stats lines on @out: bytes, syscalls (library and
  * client), transfer calls, each method used with its bytes and syscalls, and
  * the fallbacks taken with the error that caused each. */
 void zc_report_stats(FILE *out, const char *tool, const zc_ctx *ctx);
 
-/* zc_parse_method_opt - parse a --method value. Return: 0 or -EINVAL. */
-int zc_parse_method_opt(const char *s, enum zc_method *out);
+/* zc_parse_timeout_opt - parse a --timeout value in seconds (> 0, at most a
+ * day, fractions allowed) into milliseconds. Return: 0 or -EINVAL. */
+int zc_parse_timeout_opt(const char *s, int *ms);
 
 #endif /* ZC_CLIENT_H */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "client/body.h"
@@ -17,6 +18,11 @@
 #include "commands.h"
 
 #define MAX_REDIRECTS 5
+/* The validator (strong ETag, else Last-Modified) of the response a file was
+ * downloaded from, kept with the file so -c can send If-Range: a partial
+ * file is then only continued if the server's file is still the same one. */
+#define VALIDATOR_XATTR "user.zcopy.validator"
+#define VALIDATOR_MAX 256
 #define DEFAULT_TIMEOUT_S 30
 
 struct get_opts {
@@ -35,6 +41,7 @@ struct get {
     bool to_stdout;
     int sock, file_fd;
     uint64_t existing;              /* bytes already in the file (-c) */
+    char if_range[VALIDATOR_MAX];   /* the partial file's validator, or "" */
     char head[ZC_HEAD_MAX];
     size_t head_len, have;
     struct zc_http_resp resp;
@@ -55,7 +62,9 @@ static void usage(FILE *out)
 "                     is overwritten, but only once the server answered 2xx\n"
 "  -c, --continue     resume a partial FILE: ask for the missing bytes with\n"
 "                     Range (206: appended; 200: the server ignored the range,\n"
-"                     FILE restarts from 0; 416: FILE is already complete)\n"
+"                     FILE restarts from 0; 416: FILE is already complete),\n"
+"                     with If-Range when FILE kept the server's validator (an\n"
+"                     xattr), so a file changed on the server restarts from 0\n"
 "  -q, --quiet        no progress bar or messages (errors are still printed)\n"
 "      --stats        print bytes, syscalls and the method(s) used to stderr\n"
 "      --method NAME  libzcopy method for the body (default auto: splice)\n"
@@ -101,22 +110,17 @@ static int parse_args(int argc, char **argv, struct get_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_METHOD:
-            if (zc_parse_method_opt(optarg, &o->method) < 0) {
+            if (zc_method_parse(optarg, &o->method) < 0) {
                 fprintf(stderr, "zcopy get: unknown method '%s'\n", optarg);
                 return -1;
             }
             break;
-        case OPT_TIMEOUT: {
-            char *end;
-            double s = strtod(optarg, &end);
-
-            if (*end || !(s > 0) || s > 86400) {
+        case OPT_TIMEOUT:
+            if (zc_parse_timeout_opt(optarg, &o->timeout_ms) < 0) {
                 fprintf(stderr, "zcopy get: bad --timeout '%s'\n", optarg);
                 return -1;
             }
-            o->timeout_ms = (int)(s * 1000) ? (int)(s * 1000) : 1;
             break;
-        }
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -142,7 +146,8 @@ static int url_error(const char *what, const char *url, int err)
 
 static int send_request(struct get *g)
 {
-    char target[ZC_URL_PATH_MAX * 3], host[ZC_URL_HOST_MAX + 16], range[64] = "";
+    char target[ZC_URL_PATH_MAX * 3], host[ZC_URL_HOST_MAX + 16];
+    char range[64 + VALIDATOR_MAX] = "";
     char req[sizeof(target) + sizeof(host) + 256];
     int n;
 
@@ -150,7 +155,9 @@ static int send_request(struct get *g)
         zc_url_host_header(&g->url, host, sizeof(host)) < 0)
         return -ENAMETOOLONG;
     if (g->existing)
-        snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-\r\n", g->existing);
+        snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-\r\n%s%s%s",
+                 g->existing, g->if_range[0] ? "If-Range: " : "", g->if_range,
+                 g->if_range[0] ? "\r\n" : "");
     n = snprintf(req, sizeof(req),
                  "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
                  "%sConnection: close\r\n\r\n", target, host, ZC_USER_AGENT, range);
@@ -186,6 +193,48 @@ static int net_error(struct get *g, const char *what, int err)
     return ZC_EXIT_NETWORK;
 }
 
+/* -c: the validator stored with the partial file, if any and sane. */
+static void load_validator(struct get *g)
+{
+    ssize_t n;
+
+    g->if_range[0] = '\0';
+    zc_client_syscalls++;
+    n = getxattr(g->path, VALIDATOR_XATTR, g->if_range, sizeof(g->if_range) - 1);
+    if (n <= 0)
+        return;
+    g->if_range[n] = '\0';
+    for (ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)g->if_range[i];
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            g->if_range[0] = '\0';       /* not from us: send no If-Range */
+            return;
+        }
+    }
+}
+
+/* Keep the response's validator with the file for a later -c. If-Range
+ * needs a strong one: a weak ETag (W/) does not qualify, Last-Modified does.
+ * A filesystem without user xattrs just resumes without If-Range. */
+static void store_validator(struct get *g)
+{
+    const struct zc_http_resp *r = &g->resp;
+    const struct zc_resp_str *v = NULL;
+
+    if (g->to_stdout)
+        return;
+    if (r->etag.p && !(r->etag.len >= 2 && r->etag.p[0] == 'W' && r->etag.p[1] == '/'))
+        v = &r->etag;
+    else if (r->last_modified.p)
+        v = &r->last_modified;
+    zc_client_syscalls++;
+    if (v && v->len < VALIDATOR_MAX)
+        fsetxattr(g->file_fd, VALIDATOR_XATTR, v->p, v->len, 0);
+    else
+        fremovexattr(g->file_fd, VALIDATOR_XATTR);   /* an old one must not stay */
+}
+
 /* -c: how much of the file is already here. */
 static int probe_existing(struct get *g)
 {
@@ -205,6 +254,7 @@ static int probe_existing(struct get *g)
         return ZC_EXIT_LOCAL;
     }
     g->existing = (uint64_t)st.st_size;
+    load_validator(g);
     return 0;
 }
 
@@ -226,7 +276,8 @@ static int exchange(struct get *g)
     ret = send_request(g);
     if (ret < 0)
         return net_error(g, "sending the request", ret);
-    ret = zc_net_read_head(g->sock, g->head, sizeof(g->head), &g->have, &g->resp);
+    ret = zc_net_read_head(g->sock, g->head, sizeof(g->head), &g->have, &g->resp,
+                           false);
     if (ret < 0)
         return net_error(g, "reading the response", ret);
     g->head_len = (size_t)ret;
@@ -314,6 +365,7 @@ static int receive(struct get *g)
     ret = open_output(g, partial);
     if (ret)
         return ret;
+    store_validator(g);
 
     if (!zc_http_body_expected(r->status, false)) {
         b.kind = ZC_BODY_LENGTH;

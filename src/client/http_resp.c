@@ -206,6 +206,14 @@ static int parse_field(const char *p, size_t len, struct zc_http_resp *r,
         if (r->location.p || vlen == 0)
             return ZC_RESP_BAD;
         r->location = (struct zc_resp_str){ v, vlen };
+    } else if (name_is(p, colon, "etag")) {
+        if (r->etag.p || vlen == 0)
+            return ZC_RESP_BAD;
+        r->etag = (struct zc_resp_str){ v, vlen };
+    } else if (name_is(p, colon, "last-modified")) {
+        if (r->last_modified.p || vlen == 0)
+            return ZC_RESP_BAD;
+        r->last_modified = (struct zc_resp_str){ v, vlen };
     } else if (name_is(p, colon, "content-range")) {
         if (r->range.present)
             return ZC_RESP_BAD;
@@ -254,9 +262,8 @@ int zc_http_parse_response(const char *buf, size_t len, struct zc_http_resp *r)
         } else if (line_end - 1 == pos) {
             pos = line_end + 1;
             break;                                /* the blank line */
-        } else if (buf[pos] == ' ' || buf[pos] == '\t') {
-            ret = ZC_RESP_BAD;                    /* obs-fold */
-        } else if (++r->field_count > ZC_RESP_MAX_FIELDS) {
+        } else if (buf[pos] == ' ' || buf[pos] == '\t' ||     /* obs-fold */
+                   ++r->field_count > ZC_RESP_MAX_FIELDS) {
             ret = ZC_RESP_BAD;
         } else {
             ret = parse_field(buf + pos, line_end - 1 - pos, r, &hs);

@@ -38,6 +38,8 @@ struct zc_http_resp {
     bool chunked;                   /* Transfer-Encoding: chunked */
     bool conn_close;                /* Connection: close (or HTTP/1.0 without keep-alive) */
     struct zc_resp_str location;    /* Location value, OWS stripped */
+    struct zc_resp_str etag;        /* ETag value as sent (W/ included) */
+    struct zc_resp_str last_modified;
     struct zc_content_range range;
 };
 
@@ -46,7 +48,8 @@ struct zc_http_resp {
  * are tokens with no space before the colon, no obs-fold, no control bytes;
  * Content-Length is digits only (identical duplicates tolerated);
  * Transfer-Encoding must be exactly "chunked" and may not come with
- * Content-Length; Location and Content-Range at most once each.
+ * Content-Length; Location, Content-Range, ETag and Last-Modified at most
+ * once each.
  * Return: bytes of the head (through the blank line) with *r filled;
  * ZC_RESP_PARTIAL when buf holds only the start of a valid head;
  * ZC_RESP_BAD otherwise. The caller bounds the head size. */

@@ -17,7 +17,7 @@ uint64_t zc_client_syscalls;
 static void set_timeouts(int fd, int timeout_ms)
 {
     struct timeval tv = { .tv_sec = timeout_ms / 1000,
-                          .tv_usec = (timeout_ms % 1000) * 1000 };
+                          .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 
     zc_client_syscalls += 2;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -191,7 +191,7 @@ static ssize_t take_head_start(int fd, char *buf, size_t cap,
 }
 
 int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
-                     struct zc_http_resp *resp)
+                     struct zc_http_resp *resp, bool interim_too)
 {
     size_t len = 0;
     int ret;
@@ -220,7 +220,7 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
             return -EPROTO;
         if (ret == ZC_RESP_PARTIAL)
             continue;
-        if (resp->status >= 200 || resp->status == 101) {
+        if (resp->status >= 200 || resp->status == 101 || interim_too) {
             *have = len;
             return ret;
         }

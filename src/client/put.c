@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@
 
 #define DEFAULT_TIMEOUT_S 30
 #define STEP ((size_t)4 << 20)          /* bytes per zc_transfer: progress ticks */
+/* Bodies this large first ask with Expect: 100-continue (as curl does), so a
+ * refusal (413, 403...) costs no upload; a server that does not answer within
+ * EXPECT_WAIT_MS gets the body anyway. */
+#define EXPECT_MIN ((uint64_t)1 << 20)
+#define EXPECT_WAIT_MS 1000
 
 struct put_opts {
     const char *file, *url;
@@ -33,7 +39,9 @@ static void usage(FILE *out)
 "\n"
 "Upload FILE to URL (http:// only) with an HTTP/1.1 PUT and Content-Length.\n"
 "The body goes from the page cache to the socket by sendfile, with no copy\n"
-"through user space. The server's status line is printed on stdout.\n"
+"through user space. Bodies of 1 MiB or more first ask with Expect:\n"
+"100-continue, so a refusal costs no upload (a server silent for 1 s gets the\n"
+"body anyway). The server's status line is printed on stdout.\n"
 "\n"
 "  -q, --quiet        print nothing but errors\n"
 "      --stats        print bytes, syscalls and the method(s) used to stderr\n"
@@ -68,22 +76,17 @@ static int parse_args(int argc, char **argv, struct put_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_METHOD:
-            if (zc_parse_method_opt(optarg, &o->method) < 0) {
+            if (zc_method_parse(optarg, &o->method) < 0) {
                 fprintf(stderr, "zcopy put: unknown method '%s'\n", optarg);
                 return -1;
             }
             break;
-        case OPT_TIMEOUT: {
-            char *end;
-            double s = strtod(optarg, &end);
-
-            if (*end || !(s > 0) || s > 86400) {
+        case OPT_TIMEOUT:
+            if (zc_parse_timeout_opt(optarg, &o->timeout_ms) < 0) {
                 fprintf(stderr, "zcopy put: bad --timeout '%s'\n", optarg);
                 return -1;
             }
-            o->timeout_ms = (int)(s * 1000) ? (int)(s * 1000) : 1;
             break;
-        }
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -97,7 +100,7 @@ static int parse_args(int argc, char **argv, struct put_opts *o)
     return 0;
 }
 
-static int send_head(int sock, const struct zc_url *u, uint64_t size)
+static int send_head(int sock, const struct zc_url *u, uint64_t size, bool expect)
 {
     char target[ZC_URL_PATH_MAX * 3], host[ZC_URL_HOST_MAX + 16];
     char req[sizeof(target) + sizeof(host) + 256];
@@ -109,12 +112,37 @@ static int send_head(int sock, const struct zc_url *u, uint64_t size)
     n = snprintf(req, sizeof(req),
                  "PUT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
                  "Content-Type: application/octet-stream\r\n"
-                 "Content-Length: %" PRIu64 "\r\nConnection: close\r\n\r\n",
-                 target, host, ZC_USER_AGENT, size);
+                 "Content-Length: %" PRIu64 "\r\n%sConnection: close\r\n\r\n",
+                 target, host, ZC_USER_AGENT, size,
+                 expect ? "Expect: 100-continue\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(req))
         return -ENAMETOOLONG;
-    /* MSG_MORE: the head leaves in the same segment as the first body bytes. */
-    return zc_net_send_all(sock, req, (size_t)n, size ? MSG_MORE : 0);
+    /* MSG_MORE: the head leaves in the same segment as the first body bytes
+     * (not when it must go alone and wait for 100 Continue). */
+    return zc_net_send_all(sock, req, (size_t)n, size && !expect ? MSG_MORE : 0);
+}
+
+/* After "Expect: 100-continue", wait for the server's word.
+ * Return: 1 to send the body (an interim 1xx, or no answer in time), 0 when
+ * a final response is already in *resp (the body must not be sent), or -errno. */
+static int await_continue(int sock, char *head, size_t cap, struct zc_http_resp *resp)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
+    size_t have;
+    int ret;
+
+    do {
+        zc_client_syscalls++;
+        ret = poll(&pfd, 1, EXPECT_WAIT_MS);
+    } while (ret < 0 && errno == EINTR && !zc_interrupted);
+    if (ret < 0)
+        return -errno;
+    if (ret == 0)
+        return 1;                       /* a server that ignores Expect */
+    ret = zc_net_read_head(sock, head, cap, &have, resp, true);
+    if (ret < 0)
+        return ret;
+    return resp->status < 200 ? 1 : 0;
 }
 
 /* Send the file; returns 0, or the -errno that stopped it (0 bytes more
@@ -136,14 +164,77 @@ static int send_body(zc_ctx *ctx, int sock, int fd, uint64_t size,
     return 0;
 }
 
+/* The exit code for the final response in *resp (printed unless quiet). */
+static int report_status(const struct put_opts *o, const struct zc_http_resp *resp,
+                         int body_err)
+{
+    if (!o->quiet)
+        printf("%d %.*s\n", resp->status, (int)resp->reason.len, resp->reason.p);
+    if (resp->status < 200 || resp->status > 299) {
+        fprintf(stderr, "zcopy put: server answered %d %.*s\n", resp->status,
+                (int)resp->reason.len, resp->reason.p);
+        return ZC_EXIT_HTTP;
+    }
+    if (body_err) {
+        fprintf(stderr, "zcopy put: sending the body: %s\n", strerror(-body_err));
+        return ZC_EXIT_NETWORK;
+    }
+    return ZC_EXIT_OK;
+}
+
+/* Send head and body, then read the answer. */
+static int exchange(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
+                    const struct zc_url *url, uint64_t size)
+{
+    bool expect = size >= EXPECT_MIN, answered = false;
+    struct zc_http_resp resp = { 0 };
+    struct zc_progress pr;
+    char head[ZC_HEAD_MAX];
+    size_t have;
+    int ret, body_err;
+
+    zc_progress_start(&pr, zc_progress_enabled(o->quiet), size, 0);
+    body_err = send_head(sock, url, size, expect);
+    if (!body_err && expect) {
+        ret = await_continue(sock, head, sizeof(head), &resp);
+        if (ret < 0)
+            body_err = ret;
+        answered = ret == 0;
+    }
+    if (!body_err && !answered)
+        body_err = send_body(ctx, sock, fd, size, o->method, &pr);
+    zc_progress_finish(&pr);
+    if (zc_interrupted) {
+        fprintf(stderr, "zcopy put: interrupted\n");
+        return ZC_EXIT_INTERRUPTED;
+    }
+    if (body_err == -EIO) {
+        fprintf(stderr, "zcopy put: %s shrank while it was being sent\n", o->file);
+        return ZC_EXIT_LOCAL;
+    }
+    if (answered)
+        return report_status(o, &resp, 0);
+
+    /* Even when the body could not all go (the server may refuse early and
+     * close, e.g. 413), its answer says more than our EPIPE. */
+    ret = zc_net_read_head(sock, head, sizeof(head), &have, &resp, false);
+    if (ret >= 0)
+        return report_status(o, &resp, body_err);
+    if (zc_interrupted) {
+        fprintf(stderr, "zcopy put: interrupted\n");
+        return ZC_EXIT_INTERRUPTED;
+    }
+    fprintf(stderr, "zcopy put: %s: %s\n",
+            body_err ? "sending the body" : "reading the response",
+            strerror(-(body_err ? body_err : ret)));
+    return ret == -EPROTO && !body_err ? ZC_EXIT_PROTOCOL : ZC_EXIT_NETWORK;
+}
+
 static int upload(const struct put_opts *o, zc_ctx *ctx, int fd, uint64_t size)
 {
     struct zc_url url;
-    struct zc_http_resp resp;
-    struct zc_progress pr;
-    char err[256], head[ZC_HEAD_MAX];
-    size_t have;
-    int sock, ret, body_err;
+    char err[256];
+    int sock, ret;
 
     ret = zc_url_parse(o->url, &url);
     if (ret < 0) {
@@ -159,51 +250,7 @@ static int upload(const struct put_opts *o, zc_ctx *ctx, int fd, uint64_t size)
         return ZC_EXIT_NETWORK;
     }
     zc_interrupt_watch(sock);
-
-    zc_progress_start(&pr, zc_progress_enabled(o->quiet), size, 0);
-    body_err = send_head(sock, &url, size);
-    if (!body_err)
-        body_err = send_body(ctx, sock, fd, size, o->method, &pr);
-    zc_progress_finish(&pr);
-    if (zc_interrupted) {
-        ret = ZC_EXIT_INTERRUPTED;
-        fprintf(stderr, "zcopy put: interrupted\n");
-        goto out;
-    }
-    if (body_err == -EIO) {
-        fprintf(stderr, "zcopy put: %s shrank while it was being sent\n", o->file);
-        ret = ZC_EXIT_LOCAL;
-        goto out;
-    }
-
-    /* Even when the body could not all go (the server may refuse early and
-     * close, e.g. 413), its answer says more than our EPIPE. */
-    ret = zc_net_read_head(sock, head, sizeof(head), &have, &resp);
-    if (ret < 0) {
-        if (zc_interrupted) {
-            ret = ZC_EXIT_INTERRUPTED;
-            fprintf(stderr, "zcopy put: interrupted\n");
-        } else {
-            fprintf(stderr, "zcopy put: %s: %s\n",
-                    body_err ? "sending the body" : "reading the response",
-                    strerror(-(body_err ? body_err : ret)));
-            ret = ret == -EPROTO && !body_err ? ZC_EXIT_PROTOCOL : ZC_EXIT_NETWORK;
-        }
-        goto out;
-    }
-    if (!o->quiet)
-        printf("%d %.*s\n", resp.status, (int)resp.reason.len, resp.reason.p);
-    if (resp.status < 200 || resp.status > 299) {
-        fprintf(stderr, "zcopy put: server answered %d %.*s\n", resp.status,
-                (int)resp.reason.len, resp.reason.p);
-        ret = ZC_EXIT_HTTP;
-    } else if (body_err) {
-        fprintf(stderr, "zcopy put: sending the body: %s\n", strerror(-body_err));
-        ret = ZC_EXIT_NETWORK;
-    } else {
-        ret = ZC_EXIT_OK;
-    }
-out:
+    ret = exchange(o, ctx, sock, fd, &url, size);
     zc_interrupt_watch(-1);
     close(sock);
     return ret;

@@ -1,6 +1,7 @@
 /* report.c - the --stats report shared by get, put and cp. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/client.h"
@@ -39,7 +40,14 @@ void zc_report_stats(FILE *out, const char *tool, const zc_ctx *ctx)
     }
 }
 
-int zc_parse_method_opt(const char *s, enum zc_method *out)
+int zc_parse_timeout_opt(const char *s, int *ms)
 {
-    return zc_method_parse(s, out);
+    char *end;
+    double sec = strtod(s, &end);
+
+    if (end == s || *end || !(sec > 0) || sec > 86400)
+        return -EINVAL;
+    /* Sub-millisecond values still mean "a timeout", not "none". */
+    *ms = (int)(sec * 1000) ? (int)(sec * 1000) : 1;
+    return 0;
 }

@@ -223,15 +223,17 @@ int zc_url_resolve(const struct zc_url *base, const char *ref, size_t ref_len,
     if (query) {
         /* Dot segments live in the path only; move the query aside. */
         char q[ZC_URL_PATH_MAX];
+        size_t qlen = strlen(query), plen;
 
-        if (strlen(query) >= sizeof(q))
+        if (qlen >= sizeof(q))
             return -ENAMETOOLONG;
-        strcpy(q, query);
+        memcpy(q, query, qlen + 1);
         *query = '\0';
         remove_dot_segments(buf);
-        if (strlen(buf) + strlen(q) >= sizeof(buf))
+        plen = strlen(buf);
+        if (plen + qlen >= sizeof(buf))
             return -ENAMETOOLONG;
-        strcat(buf, q);
+        memcpy(buf + plen, q, qlen + 1);
     } else {
         remove_dot_segments(buf);
     }

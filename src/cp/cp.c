@@ -86,7 +86,7 @@ static int parse_args(int argc, char **argv, struct cp_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_METHOD:
-            if (zc_parse_method_opt(optarg, &o->method) < 0) {
+            if (zc_method_parse(optarg, &o->method) < 0) {
                 fprintf(stderr, "zcopy cp: unknown method '%s'\n", optarg);
                 return -1;
             }
@@ -161,7 +161,7 @@ static int temp_name(struct cp_target *t, unsigned attempt)
     int n;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    r = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16)) + attempt * 7919u;
+    r = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16)) + (unsigned long)attempt * 7919u;
     snprintf(tmp, sizeof(tmp), "%s", t->path);
     n = snprintf(t->tmp, sizeof(t->tmp), "%s/.%s.zcopy-%06lx", t->dir, basename(tmp),
                  r & 0xffffff);

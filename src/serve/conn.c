@@ -398,7 +398,8 @@ static bool receive_body(struct zc_conn *c)
     status = zc_upload_commit(&c->upload);
     if (status < 300)
         forget_cached(w, &c->req);
-    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive, c->wbuf);
+    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive && !w->stopping,
+                   c->wbuf);
     start_response(c);
     return true;
 }
@@ -464,7 +465,10 @@ static bool read_request(struct zc_conn *c)
         if (c->rlen == 0 && c->timer.list != &w->head_timers)
             zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
         c->rlen += (size_t)n;
-        if ((size_t)n < space)
+        /* A short read drained the socket, unless the FIN came with the
+         * data: its edge is spent, so the 0 must still be read after the
+         * response, or the connection would idle until its timeout. */
+        if ((size_t)n < space && !c->rd_hup)
             c->rd_ready = false;
     }
 }
@@ -522,6 +526,8 @@ static void on_conn_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
         c->rd_ready = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        c->rd_hup = true;
     if (c->state == ZC_CONN_SEND && !(events & (EPOLLOUT | EPOLLHUP)))
         return;                         /* input edge only: remembered */
     conn_run(c);
@@ -605,6 +611,7 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     /* The request is often already there (the client sends it right after
      * the handshake): try to read before waiting for an edge. */
     c->rd_ready = true;
+    c->rd_hup = false;
     c->ready = false;
     c->ready_prev = c->ready_next = NULL;
     c->have_req = false;

@@ -40,6 +40,8 @@ static int status_of_errno(int err)
     case -EPERM:
     case -EXDEV:        /* RESOLVE_BENEATH: the path leads out of the root */
     case -ELOOP:
+    case -ENXIO:        /* a device node without a driver, or a socket */
+    case -ENODEV:
         return 403;
     case -EMFILE:
     case -ENFILE:
@@ -180,6 +182,8 @@ static void sbuf_href(struct sbuf *b, const char *s, size_t n)
     sbuf_html(b, enc, elen);
 }
 
+#define LISTING_MAX_ENTRIES 10000
+
 struct dent {
     char *name;
     bool dir;
@@ -202,6 +206,7 @@ int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
     size_t n = 0, cap = 0;
     struct dirent *de;
     DIR *d = fdopendir(dir_fd);
+    bool truncated = false;
     int ret = 0;
 
     if (!d) {
@@ -211,6 +216,13 @@ int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
     }
     while ((de = readdir(d))) {
         bool dir = de->d_type == DT_DIR;
+
+        /* A listing is built in memory: bound it, as a directory of millions
+         * of names would otherwise cost that much per request. */
+        if (n == LISTING_MAX_ENTRIES) {
+            truncated = true;
+            break;
+        }
 
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
@@ -257,7 +269,10 @@ int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
             sbuf_str(&b, "/");
         sbuf_str(&b, "</a></li>\n");
     }
-    sbuf_str(&b, "</ul>\n</body></html>\n");
+    sbuf_str(&b, "</ul>\n");
+    if (truncated)
+        sbuf_str(&b, "<p>(listing truncated)</p>\n");
+    sbuf_str(&b, "</body></html>\n");
     if (b.failed) {
         ret = -ENOMEM;
         goto out;

@@ -23,6 +23,13 @@ class PutHandler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def handle_expect_100(self):
+        if self.path.startswith("/early"):
+            RECEIVED[self.path] = (dict(self.headers), None)
+            self.send_error(413)        # refused before any body byte
+            return False
+        return super().handle_expect_100()
+
     def do_PUT(self):
         length = self.headers.get("Content-Length")
         if length is None:
@@ -39,6 +46,34 @@ class PutHandler(BaseHTTPRequestHandler):
         self.send_response(204 if self.path.startswith("/nocontent") else 201)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+class OldPutHandler(PutHandler):
+    """Answers in HTTP/1.0 and so ignores Expect: 100-continue."""
+    protocol_version = "HTTP/1.0"
+
+
+def test_expect(t, srv, d):
+    big = os.path.join(d, "up8388611")
+    small = os.path.join(d, "up4096")
+    t.eq(RECEIVED["/dir/up8388611.bin"][0].get("Expect"), "100-continue",
+         "a body of 1 MiB or more is announced with Expect: 100-continue")
+    t.eq(RECEIVED["/dir/up4096.bin"][0].get("Expect"), None, "a small body is not")
+    r = run(["put", big, srv.url("/early/x"), "--stats"])
+    t.eq(r.returncode, 3, "413 before the body (after Expect): exit 3")
+    t.ok(RECEIVED.get("/early/x") == (RECEIVED["/early/x"][0], None) and
+         re.search(rb" 0 bytes moved by libzcopy", r.stderr) is not None,
+         "413 before the body: not one body byte sent", r.stderr)
+    old = Server(OldPutHandler)
+    try:
+        r = run(["put", big, old.url("/old")])
+        t.ok(r.returncode == 0 and
+             sha(RECEIVED["/old"][1]) == sha(content(8 * 1024 * 1024 + 3, "put8388611")),
+             "a server that ignores Expect gets the body after the wait", r.stderr)
+    finally:
+        old.stop()
+    r = run(["put", small, srv.url("/small")])
+    t.eq(r.returncode, 0, "small body without Expect: exit 0")
 
 
 def test_sizes(t, srv, d):
@@ -129,6 +164,23 @@ def test_zcopy_serve(t, d):
         r = run(["get", srv.base + "/up.bin", "-o", out])
         t.ok(r.returncode == 0 and sha_file(out) == sha(data),
              "get back from zcopy serve: byte-exact", r.stderr)
+        small = os.path.join(d, "up4096")
+        r = run(["put", small, srv.base + "/up.bin"])
+        t.ok(r.returncode == 0 and r.stdout.startswith(b"204") and
+             sha_file(os.path.join(root, "up.bin")) == sha_file(small),
+             "put over an existing file on zcopy serve: 204, replaced", r.stdout)
+    finally:
+        srv.stop()
+    srv = ZcopyServe(root, "--upload", "--max-upload", "2M")
+    try:
+        big = os.path.join(d, "up8388611")
+        r = run(["put", big, srv.base + "/too-big.bin", "--stats"])
+        t.ok(r.returncode == 3 and r.stdout.startswith(b"413") and
+             re.search(rb" 0 bytes moved by libzcopy", r.stderr) is not None,
+             "zcopy serve --max-upload 2M: 413 before the body, nothing sent",
+             r.stdout + r.stderr)
+        t.ok(not os.path.exists(os.path.join(root, "too-big.bin")),
+             "zcopy serve --max-upload: no file created")
     finally:
         srv.stop()
 
@@ -141,6 +193,7 @@ def main():
     try:
         test_sizes(t, srv, d)
         test_statuses(t, srv, d)
+        test_expect(t, srv, d)
         test_progress(t, srv, d)
         test_zcopy_serve(t, d)
     finally:

@@ -228,6 +228,13 @@ def test_dirs(srv, listing_srv):
        "--listing: names HTML-escaped")
     ok("<b>" not in body, "--listing: no raw markup from names")
     ok('href="sub%20dir/"' in body, "--listing: subdirectory link encoded with slash")
+    many = os.path.join(root, "many")
+    os.mkdir(many)
+    for i in range(10001):
+        os.close(os.open(os.path.join(many, "f%05d" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+    r = request(listing_srv, "GET", "/many/")
+    eq(r.body.count(b"<li>"), 10001, "huge directory: listing bounded at 10000 names (+ ../)")
+    ok(b"(listing truncated)" in r.body, "huge directory: says it is truncated")
     r = request(listing_srv, "HEAD", "/bare/")
     eq((r.status, r.body, r.get("content-length")), (200, b"", str(len(body.encode()))),
        "--listing: HEAD has the length and no body")

@@ -65,6 +65,16 @@ def test_malformed(srv):
     ]
     for name, raw, want in cases:
         status_and_close(srv, raw, name, want)
+    # A body the server does not read closes the connection whatever the
+    # status, so the body is never parsed as a request.
+    for method in (b"POST", b"PUT", b"FROB"):
+        resps, _, closed = exchange(
+            srv, method + b" /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 36\r\n\r\n"
+                 b"GET /sub/b.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        eq([r.status for r in resps], [501 if method == b"FROB" else 405],
+           "%s with a body: one response" % method.decode())
+        ok(closed and resps[0].get("connection") == "close",
+           "%s with a body: Connection: close, closed" % method.decode())
     # A smuggled second request after a refused one is never answered.
     resps, _, closed = exchange(
         srv, b"GET /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n"

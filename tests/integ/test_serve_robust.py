@@ -234,6 +234,15 @@ def test_access_log():
         eq(stop(srv), 0, "SIGTERM exit 0")
 
 
+def test_access_log_stdout():
+    with Server(root, "--threads", "1", "--access-log", "-") as srv:
+        request(srv, "GET", "/a.txt", headers=[("User-Agent", "stdout-test")])
+        eq(stop(srv), 0, "SIGTERM exit 0 with the log on stdout")
+        out = srv.proc.stdout.read().decode(errors="replace")
+        ok('"GET /a.txt HTTP/1.1" 200 7 "-" "stdout-test"' in out,
+           "--access-log -: line on stdout, flushed at exit")
+
+
 def test_user():
     if os.geteuid() != 0:
         print("# not root: --user test skipped")
@@ -260,5 +269,6 @@ test_garbage()
 test_emfile()
 test_sigterm_drain()
 test_access_log()
+test_access_log_stdout()
 test_user()
 done()

@@ -100,6 +100,10 @@ static const struct head_case {
     { "duplicate Location", IN("HTTP/1.1 302 F\r\nLocation: /a\r\nLocation: /b\r\n\r\n"),
       ZC_RESP_BAD },
     { "empty Location", IN("HTTP/1.1 302 F\r\nLocation: \r\n\r\n"), ZC_RESP_BAD },
+    { "duplicate ETag", IN("HTTP/1.1 200 OK\r\nETag: \"a\"\r\nETag: \"b\"\r\n\r\n"),
+      ZC_RESP_BAD },
+    { "duplicate Last-Modified",
+      IN("HTTP/1.1 200 OK\r\nLast-Modified: x\r\nLast-Modified: x\r\n\r\n"), ZC_RESP_BAD },
     { "DEL in a value", IN("HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n"), ZC_RESP_BAD },
 };
 
@@ -189,6 +193,19 @@ static void test_ranges(char *guard)
         t_is_int(r.range.last, tc->last, "range %s: last", tc->name);
         t_is_int(r.range.complete, tc->complete, "range %s: complete", tc->name);
     }
+}
+
+static void test_validators(char *guard)
+{
+    static const char in[] = "HTTP/1.1 200 OK\r\nETag:  W/\"x-1\" \r\n"
+                             "last-modified: Sun, 22 Nov 2026 01:00:00 GMT\r\n\r\n";
+    struct zc_http_resp r;
+    int ret = zc_http_parse_response(at_guard(guard, in, sizeof(in) - 1), sizeof(in) - 1, &r);
+
+    t_is_int(ret, (int)sizeof(in) - 1, "validators: parsed");
+    t_is_mem(r.etag.p, r.etag.len, "W/\"x-1\"", "validators: ETag, OWS stripped");
+    t_is_mem(r.last_modified.p, r.last_modified.len, "Sun, 22 Nov 2026 01:00:00 GMT",
+             "validators: Last-Modified");
 }
 
 static void test_field_limit(char *guard)
@@ -327,6 +344,7 @@ int main(void)
     test_heads(guard);
     test_prefixes(guard);
     test_ranges(guard);
+    test_validators(guard);
     test_field_limit(guard);
     test_chunks(guard);
     test_chunk_truncation(guard);
