@@ -4,6 +4,9 @@
  * stream; offsets and counts at the edges for every method; one ctx per
  * thread really shares nothing; the server's hot path is one syscall. */
 #include <errno.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,8 +16,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,6 +165,84 @@ out:
         close(other);
     close(in);
     zc_ctx_free(ctx);
+}
+
+/* In a child under a seccomp filter that answers sendfile with EPERM:
+ * ZC_AUTO falls back to splice, learns sendfile is forbidden for every pair
+ * (a later method succeeded, so it is the filter, not the fds), and the log
+ * names the method each fallback really went to, skipping dead ones.
+ * Returns a bit per failed check, or 77 when seccomp is unavailable. */
+static int seccomp_sendfile_child(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendfile, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = T_ARRAY_SIZE(filter), .filter = filter };
+    int in = t_pattern_file(10000, false, NULL), a[2], b[2], mfd, rc = 0;
+    char buf[10000];
+    zc_ctx *ctx;
+    struct zc_stats st;
+    off_t off = 0;
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return 77;
+    ctx = zc_ctx_new();
+    t_unix_pair(a);
+    t_unix_pair(b);
+    if (zc_transfer(ctx, a[0], in, &off, 10000, ZC_AUTO) != 10000 ||
+        recv(a[1], buf, sizeof(buf), MSG_WAITALL) != 10000)
+        rc |= 1;
+    st = stats(ctx);
+    if (st.fallbacks != 1 || st.fallback_log[0].from != ZC_SENDFILE ||
+        st.fallback_log[0].to != ZC_SPLICE || st.fallback_log[0].error != -EPERM)
+        rc |= 2;
+    /* Another socket: sendfile is not even tried. */
+    zc_ctx_stats_reset(ctx);
+    off = 0;
+    if (zc_transfer(ctx, b[0], in, &off, 10000, ZC_AUTO) != 10000 ||
+        recv(b[1], buf, sizeof(buf), MSG_WAITALL) != 10000)
+        rc |= 4;
+    st = stats(ctx);
+    if (st.fallbacks != 0 || st.method[ZC_SENDFILE].calls != 0 ||
+        st.method[ZC_SPLICE].bytes != 10000)
+        rc |= 8;
+    /* file -> memfd: copy_file_range says EXDEV, and the next method tried
+     * is splice (sendfile is dead), which is what the log must say. */
+    zc_ctx_stats_reset(ctx);
+    mfd = memfd_create("other-fs", MFD_CLOEXEC);
+    off = 0;
+    if (zc_transfer(ctx, mfd, in, &off, 10000, ZC_AUTO) != 10000)
+        rc |= 16;
+    st = stats(ctx);
+    if (st.fallbacks != 1 || st.fallback_log[0].from != ZC_COPY_FILE_RANGE ||
+        st.fallback_log[0].to != ZC_SPLICE || st.fallback_log[0].error != -EXDEV)
+        rc |= 32;
+    zc_ctx_free(ctx);
+    return rc;
+}
+
+static void test_seccomp_eperm(void)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0)
+        _exit(seccomp_sendfile_child());
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        t_ok(1, "seccomp EPERM # SKIP no seccomp filter here");
+        return;
+    }
+    t_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+         "seccomp forbids sendfile: auto falls back, remembers it for all pairs, "
+         "logs the method really tried next (child status %d)",
+         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* The memory still works for the pair that taught it (the loop case). */
@@ -866,6 +950,7 @@ int main(void)
     test_eperm_target_not_sticky();
     test_exdev_not_sticky();
     test_refusal_remembered_for_its_pair();
+    test_seccomp_eperm();
     test_lseek_but_no_pread_source();
     test_odirect_source_unaligned();
     test_auto_odd_fds();
