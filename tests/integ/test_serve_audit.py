@@ -302,6 +302,52 @@ def test_upload_enospc_and_abort():
             subprocess.run(["umount", "-l", tiny])
 
 
+def test_upload_preconditions():
+    """RFC 9110 13.1: If-Match / If-Unmodified-Since guard a PUT against lost
+    updates (412, nothing written); 100-continue is never sent to 1.0."""
+    scratch = make_root()
+    path = write(scratch, "doc.txt", b"v1\n")
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+    def put(target, body, extra=b"", version=b"1.1"):
+        resps, _, _ = exchange(srv, b"PUT " + target + b" HTTP/" + version +
+                               b"\r\nHost: t\r\nConnection: close\r\nContent-Length: %d\r\n"
+                               % len(body) + extra + b"\r\n" + body)
+        return resps[0].status if resps else None
+
+    def content(rel):
+        try:
+            with open(os.path.join(scratch, rel), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    with Server(scratch, "--threads", "1", "--upload") as srv:
+        etag = request(srv, "GET", "/doc.txt").get("etag").encode()
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: \"stale\"\r\n"), 412, "PUT If-Match other tag: 412")
+        eq(content("doc.txt"), b"v1\n", "412: file unchanged")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: W/" + etag + b"\r\n"), 412,
+           "PUT If-Match weak tag: 412 (strong comparison)")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n"),
+           412, "PUT If-Unmodified-Since before the mtime: 412")
+        eq(content("doc.txt"), b"v1\n", "412s: file unchanged")
+        eq(put(b"/new.txt", b"x", b"If-Match: *\r\n"), 412, "PUT If-Match: * on a missing file: 412")
+        eq(content("new.txt"), None, "nothing created")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: \"x\", " + etag + b"\r\n"), 204,
+           "PUT If-Match current tag: 204")
+        eq(content("doc.txt"), b"v2\n", "replaced")
+        eq(put(b"/doc.txt", b"v3\n", b"If-Match: *\r\n"), 204, "PUT If-Match: * on an existing file: 204")
+
+        with srv.connect() as s:
+            s.sendall(b"PUT /old.bin HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+            time.sleep(0.3)
+            s.sendall(b"abc")
+            data, _ = recv_until_close(s)
+        ok(b"100 Continue" not in data and data.startswith(b"HTTP/1.1 201"),
+           "HTTP/1.0 Expect: 100-continue ignored, 201")
+        eq(content("old.bin"), b"abc", "HTTP/1.0 upload exact")
+
+
 def test_garbage_mix():
     """About 1.5 s of mutated and valid requests; every valid request on a
     fresh connection afterwards is still served."""
@@ -380,5 +426,6 @@ test_concurrent_put_get()
 test_sigterm_during_upload()
 test_user_root_owned_upload_dir()
 test_upload_enospc_and_abort()
+test_upload_preconditions()
 test_garbage_mix()
 done()
