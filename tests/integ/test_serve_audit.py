@@ -347,6 +347,11 @@ def test_upload_preconditions():
            "HTTP/1.0 Expect: 100-continue ignored, 201")
         eq(content("old.bin"), b"abc", "HTTP/1.0 upload exact")
 
+        # GET treats "//x" as "/x"; PUT must name the same file.
+        eq(put(b"//slashes.txt", b"s"), 201, "PUT //name: 201")
+        eq(content("slashes.txt"), b"s", "PUT //name wrote /name")
+        eq(request(srv, "GET", "//slashes.txt").body, b"s", "GET //name reads it")
+
 
 def test_garbage_mix():
     """About 1.5 s of mutated and valid requests; every valid request on a
