@@ -96,6 +96,11 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
     int ret;
 
     zc_upload_init(u);
+    /* "//x" is "/x", as for GET (the directory part would be empty). */
+    while (len > 1 && path[0] == '/' && path[1] == '/') {
+        path++;
+        len--;
+    }
     if (len == 0 || path[0] != '/' || len >= sizeof(dir))
         return 403;
     if (path[len - 1] == '/')
