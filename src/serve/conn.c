@@ -283,7 +283,9 @@ static bool finish_response(struct zc_conn *c)
 
 static bool expects_continue(const struct zc_http_req *q)
 {
-    return q->expect.len == 12 && strncasecmp(q->expect.p, "100-continue", 12) == 0;
+    /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
+    return q->version_minor >= 1 && q->expect.len == 12 &&
+           strncasecmp(q->expect.p, "100-continue", 12) == 0;
 }
 
 /* A refused PUT's body was never read, so the connection cannot find the
@@ -314,10 +316,8 @@ static void start_upload(struct zc_conn *c)
     if (!status)
         status = zc_upload_begin(&c->upload, w->cfg->root_fd, path, plen,
                                  (uint64_t)q->content_length);
-    /* "If-None-Match: *": create only, never replace. */
-    if (!status && c->upload.existed && q->if_none_match.len == 1 &&
-        q->if_none_match.p[0] == '*')
-        status = 412;
+    if (!status)
+        status = zc_upload_preconditions(&c->upload, q);
     if (status) {
         refuse_upload(c, status);
         return;

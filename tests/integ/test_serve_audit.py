@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -29,6 +30,26 @@ write(root, "index.html", b"<p>home</p>\n")
 write(root, "a.txt", b"hello\n")
 write(root, "empty", b"")
 write(root, "big.bin", bytes(range(256)) * 400)
+write(root, "%2e%2e", b"literal\n")
+os.symlink("/proc/self/root", os.path.join(root, "procroot"))
+os.symlink("/nonexistent-zc", os.path.join(root, "dangling"))
+os.symlink("sub-real", os.path.join(root, "sub-link"))
+write(root, "sub-real/in.txt", b"in\n")
+
+
+def test_paths(srv):
+    cases = [("/procroot/etc/passwd", 403, None), ("/procroot/", 403, None),
+             ("/dangling", 403, None),          # absolute target: leaves the root
+             ("/sub-link/in.txt", 200, b"in\n"),  # a symlink to inside is fine
+             ("/%252e%252e", 200, b"literal\n"),  # decoded once: a literal name
+             ("/%c0%ae%c0%ae/etc/passwd", 404, None),  # overlong UTF-8 is bytes
+             ("/sub-real%5cin.txt", 400, None), ("/sub-real/%2e%2e/a.txt", 400, None)]
+    for target, want, body in cases:
+        r = request(srv, "GET", target)
+        eq(r.status if r else None, want, "%s: %d" % (target, want))
+        if body is not None:
+            eq(r.body if r else None, body, "%s: body" % target)
+        ok(r is None or b"root:" not in r.body, "%s: nothing from outside" % target)
 
 
 def test_absolute_form_without_path(srv):
@@ -164,7 +185,7 @@ def test_concurrent_put_get():
     a, b = b"A" * 300000, b"B" * 300000
     write(scratch, "f.bin", a)
     with Server(scratch, "--threads", "2", "--upload", "--cache-valid", "0") as srv:
-        stop_at = time.monotonic() + 1.5
+        stop_at = time.monotonic() + 1.0
         bad, seen, puts = [], set(), [0]
 
         def writer():
@@ -242,8 +263,98 @@ def test_user_root_owned_upload_dir():
         eq(os.listdir(scratch), [], "nothing created")
 
 
+def test_upload_enospc_and_abort():
+    """A body larger than the filesystem is 507 and leaves the old file and
+    no temporary; an upload cut mid-body leaves the old file intact."""
+    scratch = make_root()
+    write(scratch, "keep.txt", b"old\n")
+    mounted = False
+    if os.geteuid() == 0:
+        tiny = os.path.join(scratch, "tiny")
+        os.mkdir(tiny)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny],
+                                 stderr=subprocess.DEVNULL).returncode == 0
+    try:
+        with Server(scratch, "--threads", "1", "--upload") as srv:
+            if mounted:
+                write(scratch, "tiny/keep.txt", b"old\n")
+                body = b"z" * 200000
+                for target in ("/tiny/new.bin", "/tiny/keep.txt"):
+                    resps, _, closed = exchange(
+                        srv, b"PUT %s HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+                        % (target.encode(), len(body)) + body)
+                    eq(resps[0].status if resps else None, 507, "PUT %s on a full disk: 507" % target)
+                eq(sorted(os.listdir(tiny)), ["keep.txt"], "full disk: no partial, no temporary")
+                with open(os.path.join(tiny, "keep.txt"), "rb") as f:
+                    eq(f.read(), b"old\n", "full disk: the old file is intact")
+            else:
+                print("# not root or no tmpfs: ENOSPC case skipped")
+            with srv.connect() as s:
+                s.sendall(b"PUT /keep.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"
+                          + b"n" * 500)
+                time.sleep(0.2)
+            ok(wait_for(lambda: sorted(os.listdir(scratch)) ==
+                        (["keep.txt", "tiny"] if mounted else ["keep.txt"]) and
+                        open(os.path.join(scratch, "keep.txt"), "rb").read() == b"old\n"),
+               "upload cut mid-body over an existing file: old bytes, no temporary")
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", tiny])
+
+
+def test_upload_preconditions():
+    """RFC 9110 13.1: If-Match / If-Unmodified-Since guard a PUT against lost
+    updates (412, nothing written); 100-continue is never sent to 1.0."""
+    scratch = make_root()
+    path = write(scratch, "doc.txt", b"v1\n")
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+    def put(target, body, extra=b"", version=b"1.1"):
+        resps, _, _ = exchange(srv, b"PUT " + target + b" HTTP/" + version +
+                               b"\r\nHost: t\r\nConnection: close\r\nContent-Length: %d\r\n"
+                               % len(body) + extra + b"\r\n" + body)
+        return resps[0].status if resps else None
+
+    def content(rel):
+        try:
+            with open(os.path.join(scratch, rel), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    with Server(scratch, "--threads", "1", "--upload") as srv:
+        etag = request(srv, "GET", "/doc.txt").get("etag").encode()
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: \"stale\"\r\n"), 412, "PUT If-Match other tag: 412")
+        eq(content("doc.txt"), b"v1\n", "412: file unchanged")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: W/" + etag + b"\r\n"), 412,
+           "PUT If-Match weak tag: 412 (strong comparison)")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n"),
+           412, "PUT If-Unmodified-Since before the mtime: 412")
+        eq(content("doc.txt"), b"v1\n", "412s: file unchanged")
+        eq(put(b"/new.txt", b"x", b"If-Match: *\r\n"), 412, "PUT If-Match: * on a missing file: 412")
+        eq(content("new.txt"), None, "nothing created")
+        eq(put(b"/doc.txt", b"v2\n", b"If-Match: \"x\", " + etag + b"\r\n"), 204,
+           "PUT If-Match current tag: 204")
+        eq(content("doc.txt"), b"v2\n", "replaced")
+        eq(put(b"/doc.txt", b"v3\n", b"If-Match: *\r\n"), 204, "PUT If-Match: * on an existing file: 204")
+
+        with srv.connect() as s:
+            s.sendall(b"PUT /old.bin HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+            time.sleep(0.3)
+            s.sendall(b"abc")
+            data, _ = recv_until_close(s)
+        ok(b"100 Continue" not in data and data.startswith(b"HTTP/1.1 201"),
+           "HTTP/1.0 Expect: 100-continue ignored, 201")
+        eq(content("old.bin"), b"abc", "HTTP/1.0 upload exact")
+
+        # GET treats "//x" as "/x"; PUT must name the same file.
+        eq(put(b"//slashes.txt", b"s"), 201, "PUT //name: 201")
+        eq(content("slashes.txt"), b"s", "PUT //name wrote /name")
+        eq(request(srv, "GET", "//slashes.txt").body, b"s", "GET //name reads it")
+
+
 def test_garbage_mix():
-    """About 2 s of mutated and valid requests; every valid request on a
+    """About 1.5 s of mutated and valid requests; every valid request on a
     fresh connection afterwards is still served."""
     rnd = random.Random(1234)
     valid = [b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -275,10 +386,11 @@ def test_garbage_mix():
         return bytes(m)
 
     scratch = make_root()
-    shutil.copytree(root, scratch, dirs_exist_ok=True)
-    os.makedirs(os.path.join(scratch, "up"), exist_ok=True)
+    write(scratch, "a.txt", b"hello\n")
+    write(scratch, "big.bin", bytes(range(256)) * 400)
+    os.makedirs(os.path.join(scratch, "up"))
     with Server(scratch, "--threads", "2", "--upload", "--header-timeout", "1") as srv:
-        end = time.monotonic() + 2.0
+        end = time.monotonic() + 1.5
         n = 0
         while time.monotonic() < end and n < 2000:
             n += 1
@@ -305,6 +417,7 @@ def test_garbage_mix():
 
 
 with Server(root, "--threads", "2", "--keepalive-timeout", "30") as main_srv:
+    test_paths(main_srv)
     test_absolute_form_without_path(main_srv)
     test_empty_file_ranges(main_srv)
     test_validators(main_srv)
@@ -317,5 +430,7 @@ test_sighup_storm()
 test_concurrent_put_get()
 test_sigterm_during_upload()
 test_user_root_owned_upload_dir()
+test_upload_enospc_and_abort()
+test_upload_preconditions()
 test_garbage_mix()
 done()
