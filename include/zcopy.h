@@ -90,7 +90,8 @@ enum zc_ctx_flag {
     /* fstat the source before and after each transfer (2 extra syscalls) and
      * fail with -ESTALE when its size, mtime, ctime or inode changed: sendfile
      * and splice send page-cache pages by reference, so the bytes leaving are
-     * what the file holds when they leave, not when the call began. */
+     * what the file holds when they leave, not when the call began. Only a
+     * regular file source is compared. */
     ZC_VERIFY_SOURCE = 1u << 0,
     /* The caller guarantees SIGPIPE is ignored or blocked in this thread: the
      * library then skips its own SIGPIPE guard (2 rt_sigprocmask calls per

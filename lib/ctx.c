@@ -28,6 +28,7 @@ ZC_EXPORT void zc_ctx_free(zc_ctx *ctx)
     zc__uring_release(ctx);
     zc__splice_release(ctx);
     free(ctx->buf);
+    free(ctx->buf_spare);
     free(ctx->dbuf);
     free(ctx);
 }
@@ -55,7 +56,8 @@ ZC_EXPORT int zc_ctx_set_chunk(zc_ctx *ctx, size_t bytes)
     bytes = (bytes + 4095) & ~(size_t)4095;
     if (bytes != ctx->chunk) {
         free(ctx->buf);
-        ctx->buf = NULL;
+        free(ctx->buf_spare);
+        ctx->buf = ctx->buf_spare = NULL;
         ctx->chunk = bytes;
     }
     return 0;

@@ -48,6 +48,16 @@ struct zc_rw_pending {
     size_t start, len;
 };
 
+/* What ZC_AUTO learned about one (source, sink) pair of open files: the
+ * methods that refused it. Keyed by device and inode, which, unlike fd
+ * numbers, are not reused while the files are open. dead == 0: empty slot. */
+#define ZC_PAIR_MEMO 4
+struct zc_pair_memo {
+    dev_t in_dev, out_dev;
+    ino_t in_ino, out_ino;
+    uint32_t dead;
+};
+
 struct zc_uring;
 struct zc_msgzc;
 
@@ -57,14 +67,20 @@ struct zc_ctx {
     size_t chunk;
     size_t pipe_want;
     enum zc_method cur;             /* syscalls are billed to this method */
+    /* Set by ZC_AUTO while it runs a method: the fd kinds it already
+     * fstat'ed, so the method need not ask again. Never set otherwise. */
+    bool kinds_known;
+    enum zc_kind kind_in, kind_out;
     /* A wrapper in sys.c saw EPIPE during this transfer: a SIGPIPE may be
      * pending even when the method returned a count (bytes moved first). */
     bool saw_epipe;
-    /* Methods found unable to serve a (source kind, sink kind) pair, and
-     * methods the kernel lacks entirely (ENOSYS, seccomp EPERM). */
-    uint32_t dead_pair[ZC_KIND_COUNT][ZC_KIND_COUNT];
+    /* Methods that refused a given pair of files (by inode, never by fd
+     * number), and methods the kernel lacks entirely (ENOSYS, seccomp EPERM). */
+    struct zc_pair_memo pair_memo[ZC_PAIR_MEMO];
+    unsigned pair_memo_next;
     uint32_t dead_all;
     void *buf;                      /* readwrite bounce buffer, chunk bytes */
+    void *buf_spare;                /* used while buf holds a stream's bytes */
     void *dbuf;                     /* O_DIRECT buffer, aligned */
     size_t dbuf_size;
     struct zc_rw_pending rw_pending;

@@ -107,19 +107,26 @@ static ssize_t splice_direct(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
  * and ZC_AUTO moves it with read/write. */
 static ssize_t check_stream_pair(zc_ctx *ctx, int out_fd, int in_fd)
 {
+    enum zc_kind in_kind = ctx->kind_in, out_kind = ctx->kind_out;
     struct stat st;
     int ret, fl;
 
-    ret = zc__fstat(ctx, in_fd, &st);
-    if (ret < 0)
-        return ret;
+    if (!ctx->kinds_known) {
+        ret = zc__fstat(ctx, in_fd, &st);
+        if (ret < 0)
+            return ret;
+        in_kind = zc__kind(st.st_mode);
+    }
     /* A pipe source failed the direct splice: out_fd refuses splice. */
-    if (zc__kind(st.st_mode) != ZC_KIND_SOCKET)
+    if (in_kind != ZC_KIND_SOCKET)
         return -EINVAL;
-    ret = zc__fstat(ctx, out_fd, &st);
-    if (ret < 0)
-        return ret;
-    switch (zc__kind(st.st_mode)) {
+    if (!ctx->kinds_known) {
+        ret = zc__fstat(ctx, out_fd, &st);
+        if (ret < 0)
+            return ret;
+        out_kind = zc__kind(st.st_mode);
+    }
+    switch (out_kind) {
     case ZC_KIND_SOCKET:
         return 0;
     case ZC_KIND_FILE:
@@ -216,9 +223,14 @@ ssize_t zc__m_splice(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t coun
     if (off && p->fd[0] >= 0 && p->owner_in == in_fd && p->owner_out == out_fd)
         return splice_via_pipe(ctx, out_fd, in_fd, off, count);
 
-    ret = splice_direct(ctx, out_fd, in_fd, off, count);
-    if (ret != -EINVAL)
-        return ret;
+    /* ZC_AUTO knows when neither side is a pipe: the direct splice would
+     * only answer EINVAL. */
+    if (!ctx->kinds_known || ctx->kind_in == ZC_KIND_PIPE ||
+        ctx->kind_out == ZC_KIND_PIPE) {
+        ret = splice_direct(ctx, out_fd, in_fd, off, count);
+        if (ret != -EINVAL)
+            return ret;
+    }
     if (!off) {
         ret = check_stream_pair(ctx, out_fd, in_fd);
         if (ret < 0)

@@ -69,16 +69,19 @@ enum zc_kind zc__kind(mode_t mode)
  * chain because it serves any pair; the rest are tried while they refuse.
  * copy_file_range is only tried file -> file: it answers EINVAL for a socket,
  * and trying it first there would only cost a syscall (libuv's old bug made
- * it shadow sendfile). */
+ * it shadow sendfile). mmap comes before readwrite for every file source:
+ * it saves a copy where the others refuse (an O_APPEND target), and it is
+ * the only one that reads an O_DIRECT fd at an unaligned offset or length,
+ * where pread, sendfile and splice all answer EINVAL. */
 #define CHAIN_MAX 5
 static const uint8_t chain_file_file[CHAIN_MAX] = {
-    ZC_COPY_FILE_RANGE, ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+    ZC_COPY_FILE_RANGE, ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_socket[CHAIN_MAX] = {
     ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_pipe[CHAIN_MAX] = {
-    ZC_SPLICE, ZC_SENDFILE, ZC_READWRITE };
+    ZC_SPLICE, ZC_SENDFILE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_file_other[CHAIN_MAX] = {
-    ZC_SENDFILE, ZC_SPLICE, ZC_READWRITE };
+    ZC_SENDFILE, ZC_SPLICE, ZC_MMAP, ZC_READWRITE };
 static const uint8_t chain_splice[CHAIN_MAX] = { ZC_SPLICE, ZC_READWRITE };
 static const uint8_t chain_any[CHAIN_MAX] = { ZC_READWRITE };
 
@@ -100,12 +103,78 @@ static const uint8_t *auto_chain(enum zc_kind in, enum zc_kind out)
     return chain_any;
 }
 
-static bool method_dead(const zc_ctx *ctx, enum zc_method m, enum zc_kind in,
-                        enum zc_kind out)
-{
-    uint32_t bit = 1u << m;
+/* The two fds as ZC_AUTO sees them: kinds to choose a chain, identities to
+ * remember refusals by. */
+struct fd_pair {
+    enum zc_kind in, out;
+    dev_t in_dev, out_dev;
+    ino_t in_ino, out_ino;
+};
 
-    return (ctx->dead_all & bit) || (ctx->dead_pair[in][out] & bit);
+static int fd_pair_get(zc_ctx *ctx, int out_fd, int in_fd, struct fd_pair *fp)
+{
+    struct stat st;
+    int ret;
+
+    ret = zc__fstat(ctx, in_fd, &st);
+    if (ret < 0)
+        return ret;
+    fp->in = zc__kind(st.st_mode);
+    fp->in_dev = st.st_dev;
+    fp->in_ino = st.st_ino;
+    ret = zc__fstat(ctx, out_fd, &st);
+    if (ret < 0)
+        return ret;
+    fp->out = zc__kind(st.st_mode);
+    fp->out_dev = st.st_dev;
+    fp->out_ino = st.st_ino;
+    return 0;
+}
+
+static struct zc_pair_memo *memo_find(zc_ctx *ctx, const struct fd_pair *fp)
+{
+    for (unsigned i = 0; i < ZC_PAIR_MEMO; i++) {
+        struct zc_pair_memo *m = &ctx->pair_memo[i];
+
+        if (m->dead && m->in_ino == fp->in_ino && m->out_ino == fp->out_ino &&
+            m->in_dev == fp->in_dev && m->out_dev == fp->out_dev)
+            return m;
+    }
+    return NULL;
+}
+
+/* Methods ZC_AUTO skips for this pair. */
+static uint32_t dead_for(zc_ctx *ctx, const struct fd_pair *fp)
+{
+    const struct zc_pair_memo *m = memo_find(ctx, fp);
+
+    return ctx->dead_all | (m ? m->dead : 0);
+}
+
+/* What a refusal teaches depends on who refused: a kernel without the call
+ * (ENOSYS) or a seccomp filter (EPERM) refuses every pair, but EINVAL,
+ * EXDEV and EOPNOTSUPP come from these two files (an O_APPEND target, two
+ * file systems, a file system without the operation) and say nothing about
+ * the next pair of the same kinds. EPERM is also what a write-sealed or
+ * immutable target answers every method; it is taken for a filter only
+ * when a later method then served the same pair. */
+static void memo_learn(zc_ctx *ctx, const struct fd_pair *fp, uint32_t refused,
+                       uint32_t eperm)
+{
+    struct zc_pair_memo *m;
+
+    ctx->dead_all |= eperm;
+    refused &= ~eperm;
+    if (!refused)
+        return;
+    m = memo_find(ctx, fp);
+    if (!m) {
+        m = &ctx->pair_memo[ctx->pair_memo_next];
+        ctx->pair_memo_next = (ctx->pair_memo_next + 1) % ZC_PAIR_MEMO;
+        *m = (struct zc_pair_memo){ .in_dev = fp->in_dev, .out_dev = fp->out_dev,
+                                    .in_ino = fp->in_ino, .out_ino = fp->out_ino };
+    }
+    m->dead |= refused;
 }
 
 /* "This method cannot serve this pair", as opposed to "the copy failed". */
@@ -116,17 +185,14 @@ static bool method_refused(ssize_t err)
 }
 
 static void note_fallback(zc_ctx *ctx, enum zc_method from, enum zc_method to,
-                          ssize_t err, enum zc_kind in, enum zc_kind out)
+                          ssize_t err)
 {
     struct zc_stats *st = &ctx->stats;
     struct zc_fallback *slot;
 
-    /* A kernel without the call, or a seccomp filter forbidding it, will not
-     * change its mind; a refused pair of fd kinds is remembered for the pair. */
-    if (err == -ENOSYS || err == -EPERM)
+    /* A kernel without the call will not change its mind. */
+    if (err == -ENOSYS)
         ctx->dead_all |= 1u << from;
-    else
-        ctx->dead_pair[in][out] |= 1u << from;
 
     st->fallbacks++;
     st->method[from].refused++;
@@ -141,39 +207,24 @@ static void note_fallback(zc_ctx *ctx, enum zc_method from, enum zc_method to,
     slot->error = (int32_t)err;
 }
 
-static int fd_kinds(zc_ctx *ctx, int out_fd, int in_fd, enum zc_kind *in,
-                    enum zc_kind *out)
-{
-    struct stat st;
-    int ret;
-
-    ret = zc__fstat(ctx, in_fd, &st);
-    if (ret < 0)
-        return ret;
-    *in = zc__kind(st.st_mode);
-    ret = zc__fstat(ctx, out_fd, &st);
-    if (ret < 0)
-        return ret;
-    *out = zc__kind(st.st_mode);
-    return 0;
-}
-
 ZC_EXPORT int zc_method_choose(zc_ctx *ctx, int out_fd, int in_fd,
                                enum zc_method *out)
 {
-    enum zc_kind ik, ok;
+    struct fd_pair fp;
     const uint8_t *chain;
+    uint32_t dead;
     int ret;
 
     if (!ctx || !out)
         return -EINVAL;
     ctx->cur = ZC_AUTO;
-    ret = fd_kinds(ctx, out_fd, in_fd, &ik, &ok);
+    ret = fd_pair_get(ctx, out_fd, in_fd, &fp);
     if (ret < 0)
         return ret;
-    chain = auto_chain(ik, ok);
+    chain = auto_chain(fp.in, fp.out);
+    dead = dead_for(ctx, &fp);
     for (int i = 0; i < CHAIN_MAX && chain[i]; i++) {
-        if (!method_dead(ctx, chain[i], ik, ok)) {
+        if (!(dead & (1u << chain[i]))) {
             *out = (enum zc_method)chain[i];
             return 0;
         }
@@ -190,31 +241,59 @@ static ssize_t run_method(zc_ctx *ctx, enum zc_method m, int out_fd, int in_fd,
     return method_fns[m](ctx, out_fd, in_fd, off, count);
 }
 
-static ssize_t run_auto(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
-                        size_t count, enum zc_method *used)
+/* The method the chain goes to after chain[i]: the next one not known dead
+ * (the last one always runs). What the fallback log names as "to". */
+static enum zc_method next_live(const uint8_t *chain, int i, uint32_t dead)
 {
-    enum zc_kind ik, ok;
+    int j = i + 1;
+
+    while (j + 1 < CHAIN_MAX && chain[j + 1] && (dead & (1u << chain[j])))
+        j++;
+    return (enum zc_method)chain[j];
+}
+
+static ssize_t run_auto(zc_ctx *ctx, const struct fd_pair *pair, int out_fd,
+                        int in_fd, off_t *off, size_t count, enum zc_method *used)
+{
+    uint32_t dead, refused = 0, eperm = 0;
+    struct fd_pair fp;
     const uint8_t *chain;
-    ssize_t ret;
+    ssize_t ret = -EINVAL;      /* every chain has a method; for the compiler */
     int i;
 
-    ctx->cur = ZC_AUTO;
-    ret = fd_kinds(ctx, out_fd, in_fd, &ik, &ok);
-    if (ret < 0)
-        return ret;
-    chain = auto_chain(ik, ok);
+    if (pair) {
+        fp = *pair;
+    } else {
+        ctx->cur = ZC_AUTO;
+        ret = fd_pair_get(ctx, out_fd, in_fd, &fp);
+        if (ret < 0)
+            return ret;
+    }
+    chain = auto_chain(fp.in, fp.out);
+    ctx->kinds_known = true;
+    ctx->kind_in = fp.in;
+    ctx->kind_out = fp.out;
+    dead = dead_for(ctx, &fp);
     for (i = 0; i < CHAIN_MAX && chain[i]; i++) {
         enum zc_method m = (enum zc_method)chain[i];
         bool last = i + 1 == CHAIN_MAX || !chain[i + 1];
 
-        if (!last && method_dead(ctx, m, ik, ok))
+        if (!last && (dead & (1u << m)))
             continue;
         *used = m;
         ret = run_method(ctx, m, out_fd, in_fd, off, count);
         if (last || !method_refused(ret))
-            return ret;
-        note_fallback(ctx, m, (enum zc_method)chain[i + 1], ret, ik, ok);
+            break;
+        note_fallback(ctx, m, next_live(chain, i, dead | ctx->dead_all), ret);
+        refused |= 1u << m;
+        if (ret == -EPERM)
+            eperm |= 1u << m;
     }
+    ctx->kinds_known = false;
+    /* Learn only from refusals another method then overcame: when every
+     * method fails, the fault is the fds', not the methods'. */
+    if (refused && (ret >= 0 || ret == -EAGAIN))
+        memo_learn(ctx, &fp, refused, eperm);
     return ret;
 }
 
@@ -229,10 +308,12 @@ static bool same_source(const struct stat *a, const struct stat *b)
 }
 
 /* SIGPIPE would kill a caller that did not ask for it: block it around the
- * transfer and swallow the one a broken pipe raised, unless it was already
- * blocked (then it is the caller's to handle, and may have been pending). */
+ * transfer and swallow the one a broken pipe raised. A caller that blocks
+ * SIGPIPE itself would otherwise find ours pending later; one that was
+ * already pending before the call is the caller's own and stays. */
 struct sigpipe_guard {
     bool armed;
+    bool was_pending;
     sigset_t old;
 };
 
@@ -241,13 +322,19 @@ static void sigpipe_block(zc_ctx *ctx, struct sigpipe_guard *g)
     sigset_t set;
 
     g->armed = false;
+    g->was_pending = false;
     if (ctx->flags & ZC_SIGPIPE_HANDLED)
         return;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
     ctx->stats.syscalls++;
-    if (pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0)
-        g->armed = true;
+    if (pthread_sigmask(SIG_BLOCK, &set, &g->old) != 0)
+        return;
+    g->armed = true;
+    if (sigismember(&g->old, SIGPIPE)) {
+        ctx->stats.syscalls++;
+        g->was_pending = sigpending(&set) == 0 && sigismember(&set, SIGPIPE);
+    }
 }
 
 static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
@@ -258,7 +345,7 @@ static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
         return;
     /* A method that moved bytes before out_fd broke returns the count, yet
      * the kernel raised SIGPIPE all the same: look whenever EPIPE was seen. */
-    if ((ret == -EPIPE || ctx->saw_epipe) && !sigismember(&g->old, SIGPIPE)) {
+    if ((ret == -EPIPE || ctx->saw_epipe) && !g->was_pending) {
         const struct timespec zero = { 0, 0 };
 
         sigemptyset(&set);
@@ -267,8 +354,20 @@ static void sigpipe_restore(zc_ctx *ctx, struct sigpipe_guard *g, ssize_t ret)
         while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
             ctx->stats.syscalls++;
     }
+    if (sigismember(&g->old, SIGPIPE))
+        return;                 /* it was blocked already: nothing to restore */
     ctx->stats.syscalls++;
     pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static ssize_t dispatch(zc_ctx *ctx, const struct fd_pair *pair,
+                        enum zc_method method, int out_fd, int in_fd,
+                        off_t *off, size_t count, enum zc_method *used)
+{
+    *used = method;
+    if (method == ZC_AUTO)
+        return run_auto(ctx, pair, out_fd, in_fd, off, count, used);
+    return run_method(ctx, method, out_fd, in_fd, off, count);
 }
 
 ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
@@ -277,7 +376,8 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
     struct sigpipe_guard guard;
     struct stat before, after;
     enum zc_method used = method;
-    off_t pos, *off = offset;
+    struct fd_pair pair, *pairp = NULL;
+    off_t pos = 0, start = 0, *off = offset;
     bool own_pos = false;
     ssize_t ret;
 
@@ -296,12 +396,21 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
 
     if (off && *off < 0)
         return -EINVAL;
-    if (!off) {
+    if (method == ZC_AUTO) {
+        /* ZC_AUTO fstats both fds anyway: do it first, so a pipe or socket
+         * source skips the lseek that could only fail with ESPIPE. */
+        ret = fd_pair_get(ctx, out_fd, in_fd, &pair);
+        if (ret < 0)
+            return ret;
+        pairp = &pair;
+    }
+    if (!off && !(pairp && (pair.in == ZC_KIND_PIPE || pair.in == ZC_KIND_SOCKET))) {
         /* A seekable source gets an explicit offset so every method can use
          * pread-style calls; its file position is advanced afterwards. */
         pos = zc__lseek(ctx, in_fd, 0, SEEK_CUR);
         if (pos >= 0) {
             off = &pos;
+            start = pos;
             own_pos = true;
         } else if (pos != -ESPIPE) {
             return pos;
@@ -322,10 +431,14 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
 
     ctx->saw_epipe = false;
     sigpipe_block(ctx, &guard);
-    if (method == ZC_AUTO)
-        ret = run_auto(ctx, out_fd, in_fd, off, count, &used);
-    else
-        ret = run_method(ctx, method, out_fd, in_fd, off, count);
+    ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
+    if (ret == -ESPIPE && own_pos && pos == start) {
+        /* lseek accepted but pread refused: eventfd, timerfd, signalfd and
+         * the like have no file position to speak of. Read it as a stream. */
+        own_pos = false;
+        off = NULL;
+        ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
+    }
     sigpipe_restore(ctx, &guard, ret);
 
     if (ret > 0) {
@@ -342,7 +455,10 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
             ret = r;
     }
 
-    if ((ctx->flags & ZC_VERIFY_SOURCE) && ret >= 0) {
+    /* Only a regular file's pages go out by reference and can change under
+     * a transfer; a FIFO's times change with every write, and its bytes are
+     * consumed once: they cannot arrive mixed. */
+    if ((ctx->flags & ZC_VERIFY_SOURCE) && ret >= 0 && S_ISREG(before.st_mode)) {
         int r = zc__fstat(ctx, in_fd, &after);
 
         if (r < 0)

@@ -287,7 +287,9 @@ static bool finish_response(struct zc_conn *c)
 
 static bool expects_continue(const struct zc_http_req *q)
 {
-    return q->expect.len == 12 && strncasecmp(q->expect.p, "100-continue", 12) == 0;
+    /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
+    return q->version_minor >= 1 && q->expect.len == 12 &&
+           strncasecmp(q->expect.p, "100-continue", 12) == 0;
 }
 
 /* A refused PUT's body was never read, so the connection cannot find the
@@ -318,10 +320,8 @@ static void start_upload(struct zc_conn *c)
     if (!status)
         status = zc_upload_begin(&c->upload, w->cfg->root_fd, path, plen,
                                  (uint64_t)q->content_length);
-    /* "If-None-Match: *": create only, never replace. */
-    if (!status && c->upload.existed && q->if_none_match.len == 1 &&
-        q->if_none_match.p[0] == '*')
-        status = 412;
+    if (!status)
+        status = zc_upload_preconditions(&c->upload, q);
     if (status) {
         refuse_upload(c, status);
         return;
@@ -402,7 +402,8 @@ static bool receive_body(struct zc_conn *c)
     status = zc_upload_commit(&c->upload);
     if (status < 300)
         forget_cached(w, &c->req);
-    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive, c->wbuf);
+    zc_resp_upload(&c->resp, w, status, &c->req, c->req.keep_alive && !w->stopping,
+                   c->wbuf);
     start_response(c);
     return true;
 }
@@ -468,7 +469,10 @@ static bool read_request(struct zc_conn *c)
         if (c->rlen == 0 && c->timer.list != &w->head_timers)
             zc_timer_arm(&w->loop, &w->head_timers, &c->timer);
         c->rlen += (size_t)n;
-        if ((size_t)n < space)
+        /* A short read drained the socket, unless the FIN came with the
+         * data: its edge is spent, so the 0 must still be read after the
+         * response, or the connection would idle until its timeout. */
+        if ((size_t)n < space && !c->rd_hup)
             c->rd_ready = false;
     }
 }
@@ -537,6 +541,8 @@ static void on_conn_event(struct zc_loop *loop, struct zc_io *io, uint32_t event
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
         c->rd_ready = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        c->rd_hup = true;
     if (c->state == ZC_CONN_SEND && !(events & (EPOLLOUT | EPOLLHUP)))
         return;                         /* input edge only: remembered */
     conn_run(c);
@@ -620,6 +626,7 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
     /* The request is often already there (the client sends it right after
      * the handshake): try to read before waiting for an edge. */
     c->rd_ready = true;
+    c->rd_hup = false;
     c->ready = false;
     c->ready_prev = c->ready_next = NULL;
     c->have_req = false;

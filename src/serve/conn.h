@@ -33,6 +33,7 @@ struct zc_conn {
     struct sockaddr_storage peer;
     enum zc_conn_state state;
     bool rd_ready;                  /* bytes may be waiting (edge seen) */
+    bool rd_hup;                    /* the peer's FIN was seen: reads end in 0 */
     bool have_req;                  /* req is valid for the current resp */
     size_t rpos, rlen;              /* unparsed bytes: rbuf[rpos, rlen) */
     size_t req_len;                 /* head length of the current request */

@@ -40,6 +40,8 @@ static int status_of_errno(int err)
     case -EPERM:
     case -EXDEV:        /* RESOLVE_BENEATH: the path leads out of the root */
     case -ELOOP:
+    case -ENXIO:        /* a device node without a driver, or a socket */
+    case -ENODEV:
         return 403;
     case -EMFILE:
     case -ENFILE:

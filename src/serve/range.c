@@ -37,6 +37,7 @@ int zc_range_parse(const char *value, size_t len, uint64_t size,
     size_t i = 6;
     int specs = 0, n = 0;
     uint64_t total = 0;
+    bool empty_suffix = false;
 
     /* The unit is case-insensitive: the only bytes that OR 0x20 to a lower
      * case letter are that letter's two cases. */
@@ -80,8 +81,14 @@ int zc_range_parse(const char *value, size_t len, uint64_t size,
             return 0;
 
         if (suffix) {
-            if (last == 0 || size == 0)
-                continue;             /* "-0" or an empty body: unsatisfiable */
+            if (last == 0)
+                continue;             /* "-0": unsatisfiable */
+            if (size == 0) {
+                /* RFC 9110 14.1.1: satisfiable on an empty body, yet no
+                 * Content-Range can name its bytes: serve the body whole. */
+                empty_suffix = true;
+                continue;
+            }
             first = last >= size ? 0 : size - last;
             last = size - 1;
         } else {
@@ -101,7 +108,9 @@ int zc_range_parse(const char *value, size_t len, uint64_t size,
     }
     if (specs == 0)
         return 0;                     /* "bytes=" or "bytes= , ": no spec */
-    return n > 0 ? n : -416;
+    if (n == 0)
+        return empty_suffix ? 0 : -416;
+    return n;
 }
 
 /* Decimal digits of @v written backwards into the end of tmp[20]. */

@@ -26,9 +26,10 @@ struct zc_range {
  * Return: the number of ranges written (>= 1); 0 when the field must be
  * ignored and the whole body served with 200 (not the "bytes" unit, a
  * syntax error, last < first, more than @max_parts specs, or satisfiable
- * parts adding up to more than @size, which would amplify the response);
- * -416 when the field is valid but no range is satisfiable (always so when
- * @size is 0). */
+ * parts adding up to more than @size, which would amplify the response,
+ * or a non-zero suffix on an empty body: satisfiable, but no Content-Range
+ * can name its bytes); -416 when the field is valid but no range is
+ * satisfiable. */
 int zc_range_parse(const char *value, size_t len, uint64_t size,
                    struct zc_range *out, int max_parts);
 

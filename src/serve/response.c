@@ -224,7 +224,9 @@ static int evaluate_preconditions(const struct zc_http_req *req,
     } else if (req->if_modified_since.p &&
                zc_http_date_parse(req->if_modified_since.p,
                                   req->if_modified_since.len, &t) == 0 &&
-               f->mtime.tv_sec <= t) {
+               f->mtime.tv_sec <= t && t <= time(NULL)) {
+        /* A date in our future is not a valid one (a client clock ahead of
+         * ours would otherwise keep its copy past the next change). */
         return 304;
     }
     return 0;
@@ -232,8 +234,16 @@ static int evaluate_preconditions(const struct zc_http_req *req,
 
 static bool if_range_allows(const struct zc_http_req *req, const struct zc_file *f)
 {
-    if (!req->if_range.p)
+    const struct zc_str *v = &req->if_range;
+
+    if (!v->p)
         return true;
+    /* RFC 9110 8.8.2.2: a Last-Modified less than a second old is a weak
+     * validator (the file may change again within that second), and
+     * If-Range never matches a weak one. Entity-tags start with '"' or W/. */
+    if (v->len > 0 && v->p[0] != '"' && !(v->len > 1 && v->p[0] == 'W' && v->p[1] == '/') &&
+        f->mtime.tv_sec >= time(NULL))
+        return false;
     return zc_if_range_match(req->if_range.p, req->if_range.len, f->etag,
                              f->etag_len, f->mtime.tv_sec);
 }
@@ -431,27 +441,17 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
     }
 }
 
-/* The path part of the request-target: origin-form as is, absolute-form
- * ("http://host/p") without scheme and authority. */
-static bool target_path(const struct zc_str *t, const char **p, size_t *len)
+/* The path part of the request-target, as the parser found it: origin-form
+ * as is, absolute-form from the first '/' after the authority, or "/" when
+ * the URI has none ("http://host" and "http://host?q" mean "/", RFC 9112
+ * 3.2.2). Asterisk- and authority-form have no path to serve. */
+static bool target_path(const struct zc_http_req *req, const char **p, size_t *len)
 {
-    if (t->len && t->p[0] == '/') {
-        *p = t->p;
-        *len = t->len;
-        return true;
-    }
-    for (size_t i = 0; i + 2 < t->len; i++) {
-        if (t->p[i] == ':' && t->p[i + 1] == '/' && t->p[i + 2] == '/') {
-            const char *s = memchr(t->p + i + 3, '/', t->len - i - 3);
-
-            if (!s)
-                return false;
-            *p = s;
-            *len = t->len - (size_t)(s - t->p);
-            return true;
-        }
-    }
-    return false;
+    if (!req->path.p || req->path.len == 0 || req->path.p[0] != '/')
+        return false;
+    *p = req->path.p;
+    *len = req->path.len;
+    return true;
 }
 
 static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
@@ -539,7 +539,7 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
         plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
-    if (!target_path(&req->target, &path, &plen)) {
+    if (!target_path(req, &path, &plen)) {
         plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
@@ -583,7 +583,7 @@ int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
     size_t plen;
     ssize_t dlen;
 
-    if (cap < 2 || !target_path(&req->target, &path, &plen))
+    if (cap < 2 || !target_path(req, &path, &plen))
         return 400;
     dlen = zc_url_decode_path(path, plen, out, cap - 1);
     if (dlen <= 0 || out[0] != '/' || zc_url_path_check(out, (size_t)dlen) < 0)

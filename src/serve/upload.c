@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "serve/http_cond.h"
+#include "serve/http_date.h"
 #include "serve/upload.h"
 
 void zc_upload_init(struct zc_upload *u)
@@ -94,6 +96,11 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
     int ret;
 
     zc_upload_init(u);
+    /* "//x" is "/x", as for GET (the directory part would be empty). */
+    while (len > 1 && path[0] == '/' && path[1] == '/') {
+        path++;
+        len--;
+    }
     if (len == 0 || path[0] != '/' || len >= sizeof(dir))
         return 403;
     if (path[len - 1] == '/')
@@ -142,6 +149,37 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
         return status_of_errno(-ret);
     }
     u->length = length;
+    return 0;
+}
+
+int zc_upload_preconditions(const struct zc_upload *u, const struct zc_http_req *q)
+{
+    char etag[ZC_ETAG_MAX];
+    struct stat st;
+    bool exists;
+    time_t t;
+
+    if (!q->if_match.p && !q->if_unmodified_since.p && !q->if_none_match.p)
+        return 0;
+    exists = fstatat(u->dir_fd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISREG(st.st_mode);
+    if (exists)
+        zc_etag_make(etag, st.st_ino, (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec);
+    if (q->if_match.p) {
+        if (!exists)
+            return 412;                 /* nothing to match, not even "*" */
+        if (!zc_etag_match_list(q->if_match.p, q->if_match.len, etag, strlen(etag), false))
+            return 412;
+    } else if (exists && q->if_unmodified_since.p &&
+               zc_http_date_parse(q->if_unmodified_since.p, q->if_unmodified_since.len,
+                                  &t) == 0 && st.st_mtim.tv_sec > t) {
+        return 412;
+    }
+    if (exists && q->if_none_match.p &&
+        zc_etag_match_list(q->if_none_match.p, q->if_none_match.len, etag, strlen(etag),
+                           true))
+        return 412;                     /* includes "*": create only */
     return 0;
 }
 

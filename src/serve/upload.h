@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "serve/http_parse.h"
 #include "zcopy.h"
 
 #define ZC_UPLOAD_NAME_MAX 255
@@ -53,6 +54,15 @@ static inline bool zc_upload_complete(const struct zc_upload *u)
 {
     return u->received == u->length;
 }
+
+/* zc_upload_preconditions - RFC 9110 13.2.2 for a PUT, after
+ * zc_upload_begin(): If-Match (strong; "*" needs a current file), else
+ * If-Unmodified-Since, then If-None-Match ("*" or a weakly matching tag
+ * means "do not replace"), all against the file now at the final name.
+ * Checked before the body is read; a change between this check and the
+ * rename is not detected (there is no compare-and-rename).
+ * Return: 0 to go on, or 412. */
+int zc_upload_preconditions(const struct zc_upload *u, const struct zc_http_req *q);
 
 /* zc_upload_commit - fsync the body, put it under its final name (replacing
  * a previous file atomically), fsync the directory, release everything.

@@ -171,6 +171,16 @@ def test_slowloris():
             data, closed = recv_until_close(s2, timeout=5)
         r = parse_responses(data)
         ok(closed and r and r[0].status == 408, "silent new connection: 408 then close")
+
+        # Complete pipelined requests are answered; the half one at the end
+        # gets 408 at the head deadline, framed after them, then close.
+        resps, _, closed = exchange(srv, b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+                                         b"HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+                                         b"GET /a.txt HTTP/1.1\r\nHo", head_only=(1,))
+        eq([(x.status, x.body) for x in resps], [(200, b"inside\n"), (200, b""), (408, resps[-1].body
+                                                  if resps else None)],
+           "pipeline ending in half a request: 200, HEAD 200, then 408")
+        ok(closed and resps and resps[-1].get("connection") == "close", "and closed")
         ok(srv.alive(), "server alive after slow clients")
 
 

@@ -17,6 +17,9 @@ root = make_root()
 data = pattern(100000, seed=5)
 path = write(root, "f.bin", data)
 write(root, "t.txt", b"0123456789")
+# An hour old: a Last-Modified within the current second is weak (RFC 9110
+# 8.8.2.2) and would not match If-Range; "newer" must not be in the future.
+os.utime(path, (time.time() - 3600, time.time() - 3600))
 mtime = os.stat(path).st_mtime
 last_mod = email.utils.formatdate(mtime, usegmt=True)
 older = email.utils.formatdate(mtime - 3600, usegmt=True)
