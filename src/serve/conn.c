@@ -647,7 +647,7 @@ static void conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage
      * updates that push it out: on loopback the client's thread pays for
      * our transmissions (its softirq runs them). With it the worker sends
      * from its own thread, on the other core: +13-42% req/s at 1 MiB and
-     * +50-57% at 256 MiB under wrk, with less CPU per GB for client and
+     * +42-57% at 256 MiB under wrk, with less CPU per GB for client and
      * server together (docs/BENCHMARKS.md). Also bounds the kernel memory
      * a slow client pins. */
     setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
