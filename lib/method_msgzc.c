@@ -15,8 +15,8 @@
  * loopback, or a device without scatter-gather): zero-copy then only costs
  * pinning and notifications, so the socket is switched to plain send() from
  * the mapping for the rest of its life. We keep serving rather than refuse:
- * a refusal mid-stream would make ZC_AUTO fall back for every socket of the
- * pair, while the mapping still saves readwrite's second copy. */
+ * a refusal mid-stream would mark the method dead for that pair, while the
+ * mapping still saves readwrite's second copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -241,13 +241,24 @@ static ssize_t run_method(zc_ctx *ctx, enum zc_method m, int out_fd, int in_fd,
     return method_fns[m](ctx, out_fd, in_fd, off, count);
 }
 
+/* The method the chain goes to after chain[i]: the next one not known dead
+ * (the last one always runs). What the fallback log names as "to". */
+static enum zc_method next_live(const uint8_t *chain, int i, uint32_t dead)
+{
+    int j = i + 1;
+
+    while (j + 1 < CHAIN_MAX && chain[j + 1] && (dead & (1u << chain[j])))
+        j++;
+    return (enum zc_method)chain[j];
+}
+
 static ssize_t run_auto(zc_ctx *ctx, const struct fd_pair *pair, int out_fd,
                         int in_fd, off_t *off, size_t count, enum zc_method *used)
 {
     uint32_t dead, refused = 0, eperm = 0;
     struct fd_pair fp;
     const uint8_t *chain;
-    ssize_t ret;
+    ssize_t ret = -EINVAL;      /* every chain has a method; for the compiler */
     int i;
 
     if (pair) {
@@ -273,7 +284,7 @@ static ssize_t run_auto(zc_ctx *ctx, const struct fd_pair *pair, int out_fd,
         ret = run_method(ctx, m, out_fd, in_fd, off, count);
         if (last || !method_refused(ret))
             break;
-        note_fallback(ctx, m, (enum zc_method)chain[i + 1], ret);
+        note_fallback(ctx, m, next_live(chain, i, dead | ctx->dead_all), ret);
         refused |= 1u << m;
         if (ret == -EPERM)
             eperm |= 1u << m;

@@ -4,6 +4,9 @@
  * stream; offsets and counts at the edges for every method; one ctx per
  * thread really shares nothing; the server's hot path is one syscall. */
 #include <errno.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,7 +16,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +167,84 @@ out:
     zc_ctx_free(ctx);
 }
 
+/* In a child under a seccomp filter that answers sendfile with EPERM:
+ * ZC_AUTO falls back to splice, learns sendfile is forbidden for every pair
+ * (a later method succeeded, so it is the filter, not the fds), and the log
+ * names the method each fallback really went to, skipping dead ones.
+ * Returns a bit per failed check, or 77 when seccomp is unavailable. */
+static int seccomp_sendfile_child(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendfile, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = T_ARRAY_SIZE(filter), .filter = filter };
+    int in = t_pattern_file(10000, false, NULL), a[2], b[2], mfd, rc = 0;
+    char buf[10000];
+    zc_ctx *ctx;
+    struct zc_stats st;
+    off_t off = 0;
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return 77;
+    ctx = zc_ctx_new();
+    t_unix_pair(a);
+    t_unix_pair(b);
+    if (zc_transfer(ctx, a[0], in, &off, 10000, ZC_AUTO) != 10000 ||
+        recv(a[1], buf, sizeof(buf), MSG_WAITALL) != 10000)
+        rc |= 1;
+    st = stats(ctx);
+    if (st.fallbacks != 1 || st.fallback_log[0].from != ZC_SENDFILE ||
+        st.fallback_log[0].to != ZC_SPLICE || st.fallback_log[0].error != -EPERM)
+        rc |= 2;
+    /* Another socket: sendfile is not even tried. */
+    zc_ctx_stats_reset(ctx);
+    off = 0;
+    if (zc_transfer(ctx, b[0], in, &off, 10000, ZC_AUTO) != 10000 ||
+        recv(b[1], buf, sizeof(buf), MSG_WAITALL) != 10000)
+        rc |= 4;
+    st = stats(ctx);
+    if (st.fallbacks != 0 || st.method[ZC_SENDFILE].calls != 0 ||
+        st.method[ZC_SPLICE].bytes != 10000)
+        rc |= 8;
+    /* file -> memfd: copy_file_range says EXDEV, and the next method tried
+     * is splice (sendfile is dead), which is what the log must say. */
+    zc_ctx_stats_reset(ctx);
+    mfd = memfd_create("other-fs", MFD_CLOEXEC);
+    off = 0;
+    if (zc_transfer(ctx, mfd, in, &off, 10000, ZC_AUTO) != 10000)
+        rc |= 16;
+    st = stats(ctx);
+    if (st.fallbacks != 1 || st.fallback_log[0].from != ZC_COPY_FILE_RANGE ||
+        st.fallback_log[0].to != ZC_SPLICE || st.fallback_log[0].error != -EXDEV)
+        rc |= 32;
+    zc_ctx_free(ctx);
+    return rc;
+}
+
+static void test_seccomp_eperm(void)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0)
+        _exit(seccomp_sendfile_child());
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        t_ok(1, "seccomp EPERM # SKIP no seccomp filter here");
+        return;
+    }
+    t_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+         "seccomp forbids sendfile: auto falls back, remembers it for all pairs, "
+         "logs the method really tried next (child status %d)",
+         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 /* The memory still works for the pair that taught it (the loop case). */
 static void test_refusal_remembered_for_its_pair(void)
 {
@@ -244,6 +329,104 @@ static void test_odirect_source_unaligned(void)
         zc_ctx_free(ctx);
     }
     close(dfd);
+}
+
+/* ZC_AUTO on odd descriptors: where read(2)/write(2) would work, it works;
+ * where they would fail, it fails with their errno, not a signal or a hang. */
+static void test_auto_odd_fds(void)
+{
+    zc_ctx *ctx = zc_ctx_new();
+    int file = t_pattern_file(5000, false, NULL);
+    char path[4096];
+    int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int fd, sp[2], out;
+    off_t off;
+    char buf[8192];
+
+    close(t_pattern_file(100, false, path));
+    fd = open(path, O_PATH | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, null_fd, fd, &off, 10, ZC_AUTO), -EBADF,
+             "O_PATH source: -EBADF");
+    t_is_int(zc_transfer(ctx, null_fd, fd, NULL, 10, ZC_AUTO), -EBADF,
+             "O_PATH source, NULL offset: -EBADF");
+    off = 0;
+    t_is_int(zc_transfer(ctx, fd, file, &off, 10, ZC_AUTO), -EBADF,
+             "O_PATH target: -EBADF");
+    close(fd);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, null_fd, fd, &off, 10, ZC_AUTO), -EBADF,
+             "O_WRONLY source: -EBADF");
+    close(fd);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    off = 0;
+    t_is_int(zc_transfer(ctx, fd, file, &off, 10, ZC_AUTO), -EBADF,
+             "O_RDONLY target: -EBADF");
+    close(fd);
+    fd = open(t_tmpdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    t_is_int(zc_transfer(ctx, null_fd, fd, NULL, 10, ZC_AUTO), -EISDIR,
+             "directory source: -EISDIR");
+    close(fd);
+    close(null_fd);
+
+    fd = memfd_create("src", MFD_CLOEXEC);
+    if (write(fd, "memfd bytes", 11) != 11)
+        abort();
+    t_pipe(sp);
+    off = 0;
+    t_is_int(zc_transfer(ctx, sp[0], fd, &off, 100, ZC_AUTO), 11, "memfd source -> pipe");
+    t_ok(read(sp[1], buf, sizeof(buf)) == 11 && memcmp(buf, "memfd bytes", 11) == 0,
+         "memfd bytes arrived");
+    close(fd);
+    close(sp[0]);
+    close(sp[1]);
+
+    fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    out = t_pattern_file(0, false, NULL);
+    t_is_int(zc_transfer(ctx, out, fd, NULL, 3000, ZC_AUTO), 3000,
+             "/dev/zero, NULL offset -> file");
+    {
+        uint64_t got;
+        static const char zeros[3000];
+
+        t_ok(t_hash_file(out, 0, UINT64_MAX, &got) == t_hash(T_HASH_INIT, zeros, 3000) &&
+             got == 3000, "3000 zero bytes arrived");
+    }
+    close(out);
+    close(fd);
+
+    /* Message sockets: one transfer, one message of what read(2) would see. */
+    static const int types[] = { SOCK_SEQPACKET, SOCK_DGRAM };
+    for (size_t i = 0; i < T_ARRAY_SIZE(types); i++) {
+        const char *tn = types[i] == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_SEQPACKET";
+        int dst[2];
+        ssize_t n;
+
+        if (socketpair(AF_UNIX, types[i] | SOCK_CLOEXEC, 0, sp) < 0)
+            abort();
+        off = 0;
+        t_is_int(zc_transfer(ctx, sp[0], file, &off, 5000, ZC_AUTO), 5000,
+                 "file -> AF_UNIX %s", tn);
+        n = recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT);
+        t_ok(n == 5000 && t_hash(T_HASH_INIT, buf, 5000) == t_pattern_hash(0, 5000),
+             "%s: one message, byte-exact (%zd)", tn, n);
+        if (send(sp[1], "message", 7, 0) != 7)
+            abort();
+        t_pipe(dst);
+        /* A blocking source is read until count, as the contract says:
+         * ask for the message, not more. */
+        t_is_int(zc_transfer(ctx, dst[0], sp[0], NULL, 7, ZC_AUTO), 7,
+                 "AF_UNIX %s source -> pipe: the message", tn);
+        t_ok(read(dst[1], buf, sizeof(buf)) == 7 && memcmp(buf, "message", 7) == 0,
+             "%s: message bytes arrived", tn);
+        close(dst[0]);
+        close(dst[1]);
+        close(sp[0]);
+        close(sp[1]);
+    }
+    close(file);
+    zc_ctx_free(ctx);
 }
 
 /* A caller that blocks SIGPIPE itself (without ZC_SIGPIPE_HANDLED) must not
@@ -515,6 +698,65 @@ static void test_edges(zc_ctx *ctx, enum zc_method m)
     close(in);
 }
 
+/* A range across the 4 GiB line of a sparse memfd (tmpfs: the hole costs
+ * nothing), every method to its own sink: 32-bit truncation of an offset or
+ * a length anywhere would move the wrong bytes. */
+static void test_range_across_4g(void)
+{
+    const off_t four_g = (off_t)1 << 32, data_at = four_g - 32 * (off_t)KIB;
+    const size_t data_len = 64 * KIB;
+    int src = memfd_create("sparse", MFD_CLOEXEC);
+    char *data = malloc(data_len);
+
+    if (src < 0 || ftruncate(src, four_g + (off_t)data_len) < 0) {
+        t_ok(1, "range across 4 GiB # SKIP no sparse memfd");
+        goto out;
+    }
+    for (size_t i = 0; i < data_len; i++)
+        data[i] = (char)(i * 13 + (i >> 9));
+    if (pwrite(src, data, data_len, data_at) != (ssize_t)data_len)
+        abort();
+    for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++) {
+        enum zc_method m = all_methods[i];
+        zc_ctx *ctx;
+        off_t off = four_g - 3000;
+        uint64_t want = t_hash(T_HASH_INIT, data + (off - data_at), 6000);
+        uint64_t bytes, hash;
+        ssize_t n;
+
+        if (!available[m]) {
+            t_ok(1, "%s: range across 4 GiB # SKIP %s", zc_method_name(m), why_not[m]);
+            continue;
+        }
+        ctx = zc_ctx_new();
+        if (m == ZC_COPY_FILE_RANGE) {
+            /* Same file system as the source: another memfd. */
+            int out = memfd_create("out", MFD_CLOEXEC);
+
+            n = zc_transfer(ctx, out, src, &off, 6000, m);
+            hash = t_hash_file(out, 0, UINT64_MAX, &bytes);
+            close(out);
+        } else {
+            struct t_out o;
+
+            t_out_open(&o, home_sink(m), false, 0, 0);
+            n = zc_transfer(ctx, o.fd, src, &off, 6000, m);
+            t_out_close(&o, &bytes, &hash);
+        }
+        if (m == ZC_DIRECT && n == -EINVAL) {
+            t_ok(1, "direct: range across 4 GiB # SKIP tmpfs refuses O_DIRECT here");
+        } else {
+            t_ok(n == 6000 && off == four_g + 3000 && bytes == 6000 && hash == want,
+                 "%s: 6000 bytes across 4 GiB, byte-exact (%zd)", zc_method_name(m), n);
+        }
+        zc_ctx_free(ctx);
+    }
+out:
+    free(data);
+    if (src >= 0)
+        close(src);
+}
+
 /* Two threads, each with its own ctx, run every method at once: the library
  * keeps no mutable state outside the ctx. */
 struct worker {
@@ -767,13 +1009,16 @@ int main(void)
     test_eperm_target_not_sticky();
     test_exdev_not_sticky();
     test_refusal_remembered_for_its_pair();
+    test_seccomp_eperm();
     test_lseek_but_no_pread_source();
     test_odirect_source_unaligned();
+    test_auto_odd_fds();
     test_caller_blocked_sigpipe();
     test_verify_source_stream();
     test_reader_leaves_midway();
     for (size_t i = 0; i < T_ARRAY_SIZE(all_methods); i++)
         test_edges(ctx, all_methods[i]);
+    test_range_across_4g();
     test_two_threads();
     test_hot_path();
     test_auto_stream_syscalls();
