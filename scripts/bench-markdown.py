@@ -29,6 +29,13 @@ def grid(recs, sinks, methods, cell):
     return "\n".join(out)
 
 
+def size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return "%g %s" % (n, unit)
+        n /= 1024
+
+
 def num(v, fmt):
     return "-" if v is None else fmt % v
 
@@ -42,10 +49,10 @@ def main():
     small = d["size"] < (1 << 20)
 
     print("Machine: %s; %s%s; %d cores; %.1f GiB RAM; source on %s (%s); "
-          "memcpy %.1f GB/s (%d MiB blocks)." % (
+          "memcpy %.1f GB/s (%s blocks)." % (
               m["kernel"], m["cpu"], " (virtual machine)" if m["virtual_machine"] else "",
               m["cores"], m["memory_bytes"] / 2**30, m["filesystem"], m["source_dir"],
-              m["memcpy_gbps"], m["memcpy_block"] >> 20))
+              m["memcpy_gbps"], size(m["memcpy_block"])))
     print("Command: `%s`\n" % d["command"])
     if small:
         print("**Time per transfer, ns** (median of %d runs)\n" % d["runs"])

@@ -124,7 +124,7 @@ int bench_plot(const char *file, const struct bench_report *r)
           "set style data histogram\nset style histogram cluster gap 1\n"
           "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
           "set key outside right top vertical\nset grid ytics\n"
-          "set xtics rotate by -25 nomirror\nset multiplot layout 2,1 title ", gp);
+          "set xtics nomirror\nset bmargin 3\nset multiplot layout 2,1 title ", gp);
     {
         char title[512];
 

@@ -182,7 +182,9 @@ def test_sighup_storm():
 
 def test_concurrent_put_get():
     scratch = make_root()
-    a, b = b"A" * 300000, b"B" * 300000
+    # One version sent by zc_transfer, the other small enough for the
+    # open-file cache's in-memory body: both paths must switch whole.
+    a, b = b"A" * 300000, b"B" * 1000
     write(scratch, "f.bin", a)
     with Server(scratch, "--threads", "2", "--upload", "--cache-valid", "0") as srv:
         stop_at = time.monotonic() + 1.0
