@@ -238,6 +238,47 @@ void t_sink_join(struct t_sink *s)
         DIE("pthread_join");
 }
 
+static void *source_main(void *arg)
+{
+    struct t_source *s = arg;
+    uint8_t *buf = malloc(1 << 16);
+    size_t done = 0;
+
+    if (!buf)
+        DIE("malloc");
+    while (done < s->len) {
+        size_t n = s->len - done < (1 << 16) ? s->len - done : (1 << 16);
+        ssize_t k;
+
+        t_fill_pattern(buf, n, done);
+        k = write(s->fd, buf, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;                      /* the reader left: the test sees a short count */
+        done += (size_t)k;
+    }
+    free(buf);
+    close(s->fd);
+    return NULL;
+}
+
+void t_source_start(struct t_source *s, int fd, size_t len)
+{
+    s->fd = fd;
+    s->len = len;
+    errno = pthread_create(&s->thread, NULL, source_main, s);
+    if (errno)
+        DIE("pthread_create");
+}
+
+void t_source_join(struct t_source *s)
+{
+    errno = pthread_join(s->thread, NULL);
+    if (errno)
+        DIE("pthread_join");
+}
+
 char *t_guard_page(void)
 {
     long pg = sysconf(_SC_PAGESIZE);

@@ -54,6 +54,16 @@ struct t_sink {
 void t_sink_start(struct t_sink *s, int fd, size_t chunk, unsigned delay_us);
 void t_sink_join(struct t_sink *s);
 
+/* A thread that writes pattern bytes [0, len) to @fd, then closes @fd: a
+ * stream source (pipe, socket) for transfers. */
+struct t_source {
+    pthread_t thread;
+    int fd;
+    size_t len;
+};
+void t_source_start(struct t_source *s, int fd, size_t len);
+void t_source_join(struct t_source *s);
+
 /* First byte of a PROT_NONE page: a buffer placed to end here crashes on
  * any over-read. */
 char *t_guard_page(void);

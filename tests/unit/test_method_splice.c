@@ -38,43 +38,6 @@ static int open_null(void)
     return fd;
 }
 
-/* Writes pattern bytes [0, len) to fd from a thread, then closes it. */
-struct writer {
-    pthread_t thread;
-    int fd;
-    size_t len;
-};
-
-static void *writer_main(void *arg)
-{
-    struct writer *w = arg;
-    static uint8_t buf[64 << 10];
-    size_t done = 0;
-
-    while (done < w->len) {
-        size_t n = w->len - done < sizeof(buf) ? w->len - done : sizeof(buf);
-        ssize_t k;
-
-        t_fill_pattern(buf, n, done);
-        k = write(w->fd, buf, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        done += (size_t)k;
-    }
-    close(w->fd);
-    return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, size_t len)
-{
-    w->fd = fd;
-    w->len = len;
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
-        abort();
-}
-
 static void test_ctx_pipe_counts(void)
 {
     const size_t size = 3 * MIB + 5;
@@ -328,16 +291,16 @@ static void test_stream_sources(void)
     zc_ctx *ctx = zc_ctx_new();
     int out = t_pattern_file(0, false, NULL);
     int s[2], t[2], p[2];
-    struct writer w;
+    struct t_source w;
     struct t_out o;
     uint64_t got, bytes, hash;
 
     /* socket -> file through the ctx pipe, to the end of the stream */
     t_tcp_pair(s);
-    writer_start(&w, s[0], size);
+    t_source_start(&w, s[0], size);
     t_is_int(zc_transfer(ctx, out, s[1], NULL, SIZE_MAX, ZC_SPLICE), (long long)size,
              "socket -> file, count SIZE_MAX: to the end of the stream");
-    pthread_join(w.thread, NULL);
+    t_source_join(&w);
     t_ok(t_hash_file(out, 0, UINT64_MAX, &got) == t_pattern_hash(0, size) &&
          got == size, "socket -> file byte-exact");
     t_is_int(lseek(out, 0, SEEK_CUR), (long long)size, "out position advanced");
@@ -345,11 +308,11 @@ static void test_stream_sources(void)
 
     /* socket -> socket */
     t_unix_pair(t);
-    writer_start(&w, t[1], size);
+    t_source_start(&w, t[1], size);
     t_out_open(&o, T_OUT_TCP, false, 0, 0);
     t_is_int(zc_transfer(ctx, o.fd, t[0], NULL, size, ZC_SPLICE), (long long)size,
              "socket -> socket");
-    pthread_join(w.thread, NULL);
+    t_source_join(&w);
     t_out_close(&o, &bytes, &hash);
     t_ok(bytes == size && hash == t_pattern_hash(0, size), "socket -> socket byte-exact");
     close(t[0]);
@@ -360,19 +323,19 @@ static void test_stream_sources(void)
     if (ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0)
         abort();
     t_pipe(p);
-    writer_start(&w, p[0], size);
+    t_source_start(&w, p[0], size);
     t_is_int(zc_transfer(ctx, out, p[1], NULL, SIZE_MAX, ZC_SPLICE), (long long)size,
              "pipe -> file");
-    pthread_join(w.thread, NULL);
+    t_source_join(&w);
     t_ok(t_hash_file(out, 0, UINT64_MAX, &got) == t_pattern_hash(0, size) &&
          got == size, "pipe -> file byte-exact");
     close(p[1]);
     t_pipe(p);
-    writer_start(&w, p[0], size);
+    t_source_start(&w, p[0], size);
     t_out_open(&o, T_OUT_UNIX, false, 0, 0);
     t_is_int(zc_transfer(ctx, o.fd, p[1], NULL, size, ZC_SPLICE), (long long)size,
              "pipe -> socket");
-    pthread_join(w.thread, NULL);
+    t_source_join(&w);
     t_out_close(&o, &bytes, &hash);
     t_ok(bytes == size && hash == t_pattern_hash(0, size), "pipe -> socket byte-exact");
     close(p[1]);

@@ -27,42 +27,6 @@ static struct zc_stats stats(zc_ctx *ctx)
     return st;
 }
 
-struct writer {
-    pthread_t thread;
-    int fd;
-    size_t len;
-};
-
-static void *writer_main(void *arg)
-{
-    struct writer *w = arg;
-    static uint8_t buf[64 << 10];
-    size_t done = 0;
-
-    while (done < w->len) {
-        size_t n = w->len - done < sizeof(buf) ? w->len - done : sizeof(buf);
-        ssize_t k;
-
-        t_fill_pattern(buf, n, done);
-        k = write(w->fd, buf, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        done += (size_t)k;
-    }
-    close(w->fd);
-    return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, size_t len)
-{
-    w->fd = fd;
-    w->len = len;
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
-        abort();
-}
-
 enum src_kind { SRC_FILE, SRC_PIPE, SRC_SOCKET };
 
 /* A source of @size pattern bytes: a file, or a pipe/socket fed by a thread. */
@@ -70,7 +34,7 @@ struct src {
     enum src_kind kind;
     int fd, feed;
     bool fed;
-    struct writer w;
+    struct t_source w;
 };
 
 static void src_open(struct src *s, enum src_kind kind, size_t size)
@@ -90,14 +54,14 @@ static void src_open(struct src *s, enum src_kind kind, size_t size)
         t_unix_pair(fds);   /* fds[0] fed by the thread, fds[1] read here */
     }
     s->fd = fds[1];
-    writer_start(&s->w, fds[0], size);
+    t_source_start(&s->w, fds[0], size);
     s->fed = true;
 }
 
 static void src_close(struct src *s)
 {
     if (s->fed)
-        pthread_join(s->w.thread, NULL);
+        t_source_join(&s->w);
     close(s->fd);
 }
 
