@@ -202,29 +202,6 @@ static void sink_case_over_4g(zc_ctx *ctx, enum zc_method m, enum sink_kind kind
     close(in_fd);
 }
 
-/* Mappings of @fd's file in this process (by inode, from /proc/self/maps):
- * 0 once a method released all it mapped. */
-__attribute__((unused))
-static int maps_of(int fd)
-{
-    struct stat st;
-    char line[512];
-    FILE *f;
-    int n = 0;
-
-    if (fstat(fd, &st) < 0 || !(f = fopen("/proc/self/maps", "re")))
-        abort();
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long long ino = 0;
-
-        if (sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
-            ino == (unsigned long long)st.st_ino)
-            n++;
-    }
-    fclose(f);
-    return n;
-}
-
 /* One case: a pattern file of @size bytes through @m into a fresh sink. */
 __attribute__((unused))
 static void sink_case(zc_ctx *ctx, enum zc_method m, enum sink_kind kind,
@@ -241,7 +218,7 @@ static void sink_case(zc_ctx *ctx, enum zc_method m, enum sink_kind kind,
     /* A blocking call leaves nothing mapped behind (non-blocking zero-copy
      * sends may keep theirs until the completions arrive). */
     if (!o->nonblock)
-        t_is_int(maps_of(in_fd), 0, "%s -> %s, %llu bytes: nothing left mapped",
+        t_is_int(t_maps_of(in_fd), 0, "%s -> %s, %llu bytes: nothing left mapped",
                  zc_method_name(m), sink_names[kind], (unsigned long long)size);
     sink_close(&s, &bytes, &hash);
     t_is_int(n, (long long)size, "%s -> %s, %llu bytes%s: moved all",

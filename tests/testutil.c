@@ -290,6 +290,26 @@ char *t_guard_page(void)
     return p + pg * 2;
 }
 
+int t_maps_of(int fd)
+{
+    struct stat st;
+    char line[512];
+    FILE *f;
+    int n = 0;
+
+    if (fstat(fd, &st) < 0 || !(f = fopen("/proc/self/maps", "re")))
+        DIE("maps_of");
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long ino = 0;
+
+        if (sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
+            ino == (unsigned long long)st.st_ino)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 int t_count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

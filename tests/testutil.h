@@ -68,6 +68,10 @@ void t_source_join(struct t_source *s);
  * any over-read. */
 char *t_guard_page(void);
 
+/* Mappings of @fd's file in this process (by inode, from /proc/self/maps):
+ * 0 once a method released all it mapped. */
+int t_maps_of(int fd);
+
 /* Open fds of this process (entries of /proc/self/fd, minus the one counting). */
 int t_count_fds(void);
 

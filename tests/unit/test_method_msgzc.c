@@ -115,7 +115,7 @@ static void test_ipv6(zc_ctx *ctx)
     zc_ctx_stats_reset(ctx);
     t_sink_start(&r, fds[1], 0, 0);
     n = zc_transfer(ctx, fds[0], in_fd, &off, (1u << 20) + 1, ZC_MSG_ZEROCOPY);
-    t_is_int(maps_of(in_fd), 0, "ipv6: nothing left mapped");
+    t_is_int(t_maps_of(in_fd), 0, "ipv6: nothing left mapped");
     close(fds[0]);
     t_sink_join(&r);
     close(fds[1]);
@@ -149,11 +149,11 @@ static void test_nonblocking(void)
         t_is_int(n, (long long)sizes[i], "non-blocking %llu bytes: moved all",
                  (unsigned long long)sizes[i]);
         t_diag("non-blocking %llu bytes: %u EAGAINs, %d mappings still in flight",
-               (unsigned long long)sizes[i], eagains, maps_of(in_fd));
+               (unsigned long long)sizes[i], eagains, t_maps_of(in_fd));
         report_zc(ctx, "non-blocking");
         /* Freed while the socket is open: waits (bounded) and unmaps. */
         zc_ctx_free(ctx);
-        t_is_int(maps_of(in_fd), 0, "non-blocking %llu bytes: zc_ctx_free unmapped all",
+        t_is_int(t_maps_of(in_fd), 0, "non-blocking %llu bytes: zc_ctx_free unmapped all",
                  (unsigned long long)sizes[i]);
         sink_close(&s, &bytes, &hash);
         t_ok(bytes == sizes[i] && hash == pattern_hash(sizes[i]),
@@ -249,7 +249,7 @@ static void test_fd_reuse(zc_ctx *ctx)
     off = 0;
     n = zc_transfer(ctx, b[0], in_fd, &off, 1u << 20, ZC_MSG_ZEROCOPY);
     t_is_int(n, 1 << 20, "socket B on A's fd number: all moved");
-    t_is_int(maps_of(in_fd), 0, "A's mappings released, B's completed");
+    t_is_int(t_maps_of(in_fd), 0, "A's mappings released, B's completed");
     close(b[0]);
     t_sink_join(&r);
     t_ok(r.bytes == 1u << 20 && r.hash == pattern_hash(1u << 20), "socket B: byte-exact");
@@ -311,7 +311,7 @@ static void test_truncation(zc_ctx *ctx)
     set_rcvbuf(fds[1], 65536);
     trunc_reader_start(&r, fds[1], victim, 1u << 20, 512 << 10, 100);
     n = zc_transfer(ctx, fds[0], in_fd, &off, 8u << 20, ZC_MSG_ZEROCOPY);
-    t_is_int(maps_of(in_fd), 0, "truncated: nothing left mapped");
+    t_is_int(t_maps_of(in_fd), 0, "truncated: nothing left mapped");
     close(fds[0]);
     trunc_reader_join(&r);
     t_ok(r.truncated, "truncated: the source shrank mid-transfer");
@@ -360,7 +360,7 @@ static int enobufs_child(int in_fd, uint64_t size, struct enobufs_result *res)
     t_tcp_pair(fds);
     t_sink_start(&r, fds[1], 0, 0);
     res->n = zc_transfer(ctx, fds[0], in_fd, &off, (size_t)size, ZC_MSG_ZEROCOPY);
-    res->maps = maps_of(in_fd);
+    res->maps = t_maps_of(in_fd);
     close(fds[0]);
     t_sink_join(&r);
     close(fds[1]);

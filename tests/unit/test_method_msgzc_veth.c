@@ -131,7 +131,7 @@ int main(void)
     ctx = zc_ctx_new();
     t_sink_start(&r, fds[1], 0, 0);
     n = zc_transfer(ctx, fds[0], in_fd, &off, (size_t)size, ZC_MSG_ZEROCOPY);
-    t_is_int(maps_of(in_fd), 0, "veth: nothing left mapped after a blocking call");
+    t_is_int(t_maps_of(in_fd), 0, "veth: nothing left mapped after a blocking call");
     close(fds[0]);
     t_sink_join(&r);
     close(fds[1]);

@@ -100,9 +100,9 @@ static void test_nonblocking(void)
         t_is_int(n, (long long)cases[i].size, "non-blocking %s %llu bytes: moved all",
                  sink_names[cases[i].kind], (unsigned long long)cases[i].size);
         t_diag("non-blocking %s: %u EAGAINs, %d mappings in flight",
-               sink_names[cases[i].kind], eagains, maps_of(in_fd));
+               sink_names[cases[i].kind], eagains, t_maps_of(in_fd));
         zc_ctx_free(ctx);
-        t_is_int(maps_of(in_fd), 0, "non-blocking %s: zc_ctx_free unmapped all",
+        t_is_int(t_maps_of(in_fd), 0, "non-blocking %s: zc_ctx_free unmapped all",
                  sink_names[cases[i].kind]);
         sink_close(&s, &bytes, &hash);
         t_ok(bytes == cases[i].size && hash == pattern_hash(cases[i].size),
@@ -251,7 +251,7 @@ static void test_truncation(zc_ctx *ctx)
     set_rcvbuf(fds[1], 65536);
     trunc_reader_start(&r, fds[1], victim, 1u << 20, 512 << 10, 100);
     n = zc_transfer(ctx, fds[0], in_fd, &off, 8u << 20, ZC_URING);
-    t_is_int(maps_of(in_fd), 0, "truncated: nothing left mapped");
+    t_is_int(t_maps_of(in_fd), 0, "truncated: nothing left mapped");
     close(fds[0]);
     trunc_reader_join(&r);
     t_ok(r.truncated, "truncated: the source shrank mid-transfer");

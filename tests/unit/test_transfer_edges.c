@@ -488,27 +488,6 @@ static void test_caller_blocked_sigpipe(void)
     close(in);
 }
 
-/* Mappings of @fd's file in this process, from /proc/self/maps. */
-static int maps_of(int fd)
-{
-    struct stat st;
-    char line[512];
-    FILE *f;
-    int n = 0;
-
-    if (fstat(fd, &st) < 0 || !(f = fopen("/proc/self/maps", "re")))
-        abort();
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long long ino = 0;
-
-        if (sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
-            ino == (unsigned long long)st.st_ino)
-            n++;
-    }
-    fclose(f);
-    return n;
-}
-
 /* A reader that takes @at bytes, then closes its end mid-transfer. */
 struct leaving_reader {
     pthread_t thread;
@@ -571,7 +550,7 @@ static void *leaving_case_main(void *arg)
     sigpending(&pending);
     c->pending = sigismember(&pending, SIGPIPE);
     close(fds[0]);
-    c->maps = maps_of(c->in);
+    c->maps = t_maps_of(c->in);
     zc_ctx_free(ctx);
     return NULL;
 }
