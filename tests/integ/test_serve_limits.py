@@ -2,7 +2,9 @@
 """zcopy serve: malformed requests (raw sockets), smuggling shapes, size
 limits, GET with a body, path confinement, slowloris, idle keep-alive and
 --max-connections."""
+import atexit
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -17,6 +19,7 @@ root = make_root()
 write(root, "a.txt", b"inside\n")
 write(root, "sub/b.txt", b"sub\n")
 outside = tempfile.mkdtemp(prefix="zc-outside-")
+atexit.register(shutil.rmtree, outside, True)
 secret = os.path.join(outside, "secret.txt")
 with open(secret, "wb") as f:
     f.write(b"SECRET\n")
