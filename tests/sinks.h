@@ -295,6 +295,50 @@ static void trunc_reader_join(struct trunc_reader *r)
     pthread_join(r->thread, NULL);
 }
 
+/* A fixed receive buffer: autotuning could let a writer run megabytes
+ * ahead of the reader. */
+__attribute__((unused))
+static void set_rcvbuf(int fd, int bytes)
+{
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+        abort();
+}
+
+/* 8 MiB through @m over TCP while the reader truncates the source to
+ * 512 KiB after 1 MiB arrived: a short count, no SIGBUS, the offset and the
+ * reader agree with the count, what arrived is the file's prefix, nothing
+ * stays mapped. */
+__attribute__((unused))
+static void tcp_truncation_case(zc_ctx *ctx, enum zc_method m)
+{
+    char path[4096];
+    int in_fd = t_pattern_file(8u << 20, false, path);
+    int victim = open(path, O_RDWR | O_CLOEXEC);
+    struct trunc_reader r;
+    int fds[2];
+    off_t off = 0;
+    ssize_t n;
+
+    t_tcp_pair(fds);
+    t_set_sndbuf(fds[0], 65536);
+    set_rcvbuf(fds[1], 65536);
+    trunc_reader_start(&r, fds[1], victim, 1u << 20, 512 << 10, 100);
+    n = zc_transfer(ctx, fds[0], in_fd, &off, 8u << 20, m);
+    t_is_int(t_maps_of(in_fd), 0, "%s truncated: nothing left mapped", zc_method_name(m));
+    close(fds[0]);
+    trunc_reader_join(&r);
+    t_ok(r.truncated, "%s truncated: the source shrank mid-transfer", zc_method_name(m));
+    t_ok(n >= (1 << 20) && n < (8 << 20), "%s truncated: short count (%zd), no signal",
+         zc_method_name(m), n);
+    t_is_int(off, n, "%s truncated: offset matches the count", zc_method_name(m));
+    t_is_int(r.bytes, n, "%s truncated: the reader got exactly the count", zc_method_name(m));
+    t_ok(r.hash == pattern_hash(r.bytes), "%s truncated: what arrived is the file's prefix",
+         zc_method_name(m));
+    close(fds[1]);
+    close(victim);
+    close(in_fd);
+}
+
 __attribute__((unused))
 static const uint64_t sink_sizes[] = { 0, 1, 4095, 4096, 65537, (8u << 20) + 3 };
 

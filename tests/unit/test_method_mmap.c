@@ -8,12 +8,6 @@
 
 #include "sinks.h"
 
-static void set_rcvbuf(int fd, int bytes)
-{
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
-        abort();
-}
-
 static volatile sig_atomic_t got_sigbus;
 
 static void on_sigbus(int sig)

@@ -24,12 +24,6 @@
 #define SO_ZEROCOPY 60
 #endif
 
-static void set_rcvbuf(int fd, int bytes)
-{
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
-        abort();
-}
-
 static bool zerocopy_supported(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -292,38 +286,6 @@ static void test_refusals(zc_ctx *ctx)
     close(in_fd);
 }
 
-/* The reader truncates the source to 512 KiB after 1 MiB of 8 MiB arrived:
- * a short count, no SIGBUS, nothing left mapped. */
-static void test_truncation(zc_ctx *ctx)
-{
-    char path[4096];
-    int in_fd = t_pattern_file(8u << 20, false, path);
-    int victim = open(path, O_RDWR | O_CLOEXEC);
-    struct trunc_reader r;
-    int fds[2];
-    off_t off = 0;
-    ssize_t n;
-
-    t_tcp_pair(fds);
-    t_set_sndbuf(fds[0], 65536);
-    /* A fixed receive buffer: autotuning could let the writer run
-     * megabytes ahead of the reader and finish before the truncation. */
-    set_rcvbuf(fds[1], 65536);
-    trunc_reader_start(&r, fds[1], victim, 1u << 20, 512 << 10, 100);
-    n = zc_transfer(ctx, fds[0], in_fd, &off, 8u << 20, ZC_MSG_ZEROCOPY);
-    t_is_int(t_maps_of(in_fd), 0, "truncated: nothing left mapped");
-    close(fds[0]);
-    trunc_reader_join(&r);
-    t_ok(r.truncated, "truncated: the source shrank mid-transfer");
-    t_ok(n >= (1 << 20) && n < (8 << 20), "truncated: short count (%zd), no signal", n);
-    t_is_int(off, n, "truncated: offset matches the count");
-    t_is_int(r.bytes, n, "truncated: the reader got exactly the count");
-    t_ok(r.hash == pattern_hash(r.bytes), "truncated: what arrived is the file's prefix");
-    close(fds[1]);
-    close(victim);
-    close(in_fd);
-}
-
 /* ENOBUFS without EPOLLERR: in a network namespace of its own (root only)
  * a child sets net.core.optmem_max to 0, so no zero-copy notification can
  * be allocated and every MSG_ZEROCOPY send fails with ENOBUFS. The method
@@ -434,7 +396,7 @@ int main(void)
     test_foreign_zerocopy(ctx);
     test_fd_reuse(ctx);
     test_refusals(ctx);
-    test_truncation(ctx);
+    tcp_truncation_case(ctx, ZC_MSG_ZEROCOPY);
     test_enobufs();
     sink_case_over_4g(ctx, ZC_MSG_ZEROCOPY, SINK_TCP);
     zc_ctx_free(ctx);

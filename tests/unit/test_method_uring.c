@@ -17,12 +17,6 @@
 #include "sinks.h"
 #include "xferutil.h"
 
-static void set_rcvbuf(int fd, int bytes)
-{
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
-        abort();
-}
-
 static void probe_or_skip(void)
 {
     zc_ctx *ctx = zc_ctx_new();
@@ -234,35 +228,6 @@ static void test_procfs(zc_ctx *ctx)
     close(proc);
 }
 
-static void test_truncation(zc_ctx *ctx)
-{
-    char path[4096];
-    int in_fd = t_pattern_file(8u << 20, false, path);
-    int victim = open(path, O_RDWR | O_CLOEXEC);
-    struct trunc_reader r;
-    int fds[2];
-    off_t off = 0;
-    ssize_t n;
-
-    t_tcp_pair(fds);
-    t_set_sndbuf(fds[0], 65536);
-    /* A fixed receive buffer: autotuning could let the writer run
-     * megabytes ahead of the reader and finish before the truncation. */
-    set_rcvbuf(fds[1], 65536);
-    trunc_reader_start(&r, fds[1], victim, 1u << 20, 512 << 10, 100);
-    n = zc_transfer(ctx, fds[0], in_fd, &off, 8u << 20, ZC_URING);
-    t_is_int(t_maps_of(in_fd), 0, "truncated: nothing left mapped");
-    close(fds[0]);
-    trunc_reader_join(&r);
-    t_ok(r.truncated, "truncated: the source shrank mid-transfer");
-    t_ok(n >= (1 << 20) && n < (8 << 20), "truncated: short count (%zd), no signal", n);
-    t_is_int(r.bytes, n, "truncated: the reader got exactly the count");
-    t_ok(r.hash == pattern_hash(r.bytes), "truncated: what arrived is the prefix");
-    close(fds[1]);
-    close(victim);
-    close(in_fd);
-}
-
 /* Bytes held in the method's pipe (AF_UNIX sink full) belong to one stream
  * and one offset: a call for another sink must not send them, and the first
  * stream resumed at its exact offset must still arrive byte-exact. */
@@ -380,7 +345,7 @@ int main(void)
     test_peer_gone(ctx);
     test_refusals(ctx);
     test_procfs(ctx);
-    test_truncation(ctx);
+    tcp_truncation_case(ctx, ZC_URING);
     test_held_bytes();
     test_disabled();
     sink_case_over_4g(ctx, ZC_URING, SINK_PIPE);
