@@ -59,11 +59,18 @@ int zc_index_open(struct zc_index *ix, const char *path, enum zc_index_kind kind
     ix->map = NULL;
     ix->map_len = 0;
     ix->writable = writable;
-    ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ix->damaged = false;
+    ix->fd = open(path, O_RDWR | O_CLOEXEC);
+    if (ix->fd < 0 && errno == ENOENT) {
+        ix->damaged = !fresh;           /* a missing index is rebuilt */
+        ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (ix->fd < 0)
         return -errno;
     if (fstat(ix->fd, &st) < 0)
         goto fail_errno;
+    if (!fresh && st.st_size % kind)
+        ix->damaged = true;
     have = fresh ? 0 : (uint64_t)st.st_size / kind;
     if (have > UINT32_MAX / kind)
         have = 0;                       /* nonsense length: rebuilt by sanity */
@@ -178,6 +185,8 @@ bool zc_index_sane(struct zc_index *ix, uint64_t log_size, int64_t next_rel)
 {
     struct sane_args a = { ix, log_size, next_rel };
 
+    if (ix->damaged)
+        return false;
     return zc__guard_run(check_sane, &a) == 1;
 }
 

@@ -22,6 +22,7 @@ struct zc_index {
     uint32_t capacity;                  /* entries the file/mapping hold */
     unsigned entry_size;
     bool writable;                      /* preallocated and mapped shared */
+    bool damaged;                       /* was missing, or not whole entries */
 };
 
 /* zc_index_open - open (creating when missing) the index at @path. @writable:
@@ -34,7 +35,7 @@ int zc_index_open(struct zc_index *ix, const char *path, enum zc_index_kind kind
 /* Unmap and close; NULL-safe on a zeroed struct (fd 0 is never ours: -1). */
 void zc_index_close(struct zc_index *ix);
 
-/* zc_index_sane - the loaded entries increase, and offset entries point
+/* zc_index_sane - the file existed and held whole entries, the loaded entries increase, and offset entries point
  * inside @log_size bytes and below @next_rel (time entries: offsets below
  * @next_rel). False means rebuild. */
 bool zc_index_sane(struct zc_index *ix, uint64_t log_size, int64_t next_rel);
