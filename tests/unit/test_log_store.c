@@ -318,8 +318,128 @@ static void test_relative_offset_roll(void)
     zc_log_close(log);
 }
 
+/* What each flush policy promises, seen through the recovery point (the
+ * offset below which everything was fsync'ed). */
+static void test_flush_policies(void)
+{
+    static const char *const names[] = { "none", "roll", "every", "interval" };
+
+    for (int f = 0; f < 4; f++) {
+        struct zc_log_config cfg = { .flush = (enum zc_log_flush)f, .segment_bytes = 4096,
+                                     .flush_interval_ms = 1000 };
+        struct zc_log_partition *p;
+        struct zc_log *log;
+        int64_t after_one, after_roll, after_tick;
+        int64_t now = zc__log_now_ms();
+        size_t n;
+
+        zc_log_open(tl_dir(names[f]), &cfg, &log);
+        zc_log_topic_create(log, "f", 1, NULL);
+        p = zc_log_partition(log, "f", 0);
+        n = tl_batch(buf, sizeof(buf), 1, 1000, 1, now);
+        zc_log_append(p, buf, n, 0, NULL);
+        after_one = p->recovery_point;
+        for (int i = 0; i < 4; i++) {   /* past 4096 bytes: one roll */
+            n = tl_batch(buf, sizeof(buf), 1, 1000, 1, now);
+            zc_log_append(p, buf, n, 0, NULL);
+        }
+        after_roll = p->recovery_point;
+        zc_log_tick(log, now + 2000);
+        after_tick = p->recovery_point;
+        switch (f) {
+        case ZC_LOG_FLUSH_NONE:
+            t_ok(after_one == 0 && after_roll == 0 && after_tick == 0,
+                 "none: nothing fsync'ed before close");
+            break;
+        case ZC_LOG_FLUSH_ROLL:
+            t_ok(after_one == 0 && after_roll == 3 && after_tick == 3,
+                 "roll: fsync'ed up to the new segment (%lld)", (long long)after_roll);
+            break;
+        case ZC_LOG_FLUSH_EVERY:
+            t_ok(after_one == 1 && after_roll == 5, "every: fsync'ed before each append returns");
+            break;
+        case ZC_LOG_FLUSH_INTERVAL:
+            t_ok(after_one == 0 && after_roll == 0 && after_tick == 5,
+                 "interval: fsync'ed by the tick once the interval passed");
+            break;
+        }
+        zc_log_close(log);
+    }
+}
+
+/* Appenders and readers on several threads: offsets unique and contiguous,
+ * every batch whole (run under ASan/UBSan by make test). */
+struct thread_arg {
+    struct zc_log *log;
+    int id;
+    int64_t sum;
+};
+
+static void *appender(void *arg)
+{
+    struct thread_arg *a = arg;
+    struct zc_log_partition *p = zc_log_partition(a->log, a->id % 2 ? "t1" : "t0", 0);
+    uint8_t b[4096];
+
+    for (int i = 0; i < 300; i++) {
+        struct zc_log_append_result res;
+        size_t n = tl_batch(b, sizeof(b), 2, 100 + (size_t)(i % 7) * 300, (unsigned)a->id, i);
+
+        if (zc_log_append(p, b, n, 0, &res) == 0)
+            a->sum += res.base_offset;
+    }
+    return NULL;
+}
+
+static void *reader(void *arg)
+{
+    struct thread_arg *a = arg;
+    struct zc_log_partition *p = zc_log_partition(a->log, "t0", 0);
+
+    for (int i = 0; i < 200; i++) {
+        struct zc_log_range r;
+        int64_t end = zc_log_end_offset(p);
+
+        if (end > 0 && zc_log_read(p, i % end, 10000, true, &r) == 0) {
+            a->sum += r.len > 0;
+            zc_log_range_release(&r);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    struct zc_log_config cfg = { .segment_bytes = 32 << 10, .append_mode = ZC_LOG_APPEND_MMAP };
+    struct thread_arg args[6];
+    pthread_t th[6];
+    struct zc_log *log;
+    int64_t sum0 = 0, want0 = 0;
+
+    zc_log_open(tl_dir("threads"), &cfg, &log);
+    zc_log_topic_create(log, "t0", 1, NULL);
+    zc_log_topic_create(log, "t1", 1, NULL);
+    for (int i = 0; i < 6; i++) {
+        args[i] = (struct thread_arg){ log, i, 0 };
+        pthread_create(&th[i], NULL, i < 4 ? appender : reader, &args[i]);
+    }
+    for (int i = 0; i < 6; i++)
+        pthread_join(th[i], NULL);
+    t_is_int(zc_log_end_offset(zc_log_partition(log, "t0", 0)), 1200, "threads: t0 has 2 x 300 x 2 records");
+    t_is_int(zc_log_end_offset(zc_log_partition(log, "t1", 0)), 1200, "threads: t1 too");
+    sum0 = args[0].sum + args[2].sum;
+    for (int64_t o = 0; o < 1200; o += 2)
+        want0 += o;
+    t_is_int(sum0, want0, "threads: every base offset given once");
+    t_is_int(tl_walk(zc_log_partition(log, "t0", 0), 0, NULL, NULL), 1200, "threads: t0 reads back whole");
+    t_ok(args[4].sum + args[5].sum > 0, "threads: readers got ranges meanwhile");
+    zc_log_close(log);
+}
+
 int main(void)
 {
+    test_flush_policies();
+    test_threads();
     test_topics();
     test_append_read(ZC_LOG_APPEND_WRITE);
     test_append_read(ZC_LOG_APPEND_MMAP);
