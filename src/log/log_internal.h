@@ -26,6 +26,7 @@ struct zc_log_segment {
     int fd;                             /* the .log, O_RDWR */
     uint8_t *map;                       /* mmap mode, active segment only */
     size_t map_len;
+    size_t populated;                   /* bytes of the mapping prefaulted */
     struct zc_index oidx, tidx;
     int64_t max_timestamp;              /* -1: no batch yet */
     int64_t max_timestamp_offset;
