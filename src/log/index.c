@@ -8,20 +8,7 @@
 #include "log/batch.h"
 #include "log/guard.h"
 #include "log/index.h"
-
-/* Give the file its blocks now so a write through the mapping cannot hit a
- * hole on a full disk; filesystems without fallocate get a sparse file (the
- * SIGBUS guard still turns a fault into -EIO). */
-static int preallocate(int fd, off_t len)
-{
-    int ret = posix_fallocate(fd, 0, len);
-
-    if (ret == 0)
-        return 0;
-    if (ret != EOPNOTSUPP && ret != EINVAL)
-        return -ret;
-    return ftruncate(fd, len) < 0 ? -errno : 0;
-}
+#include "log/log_internal.h"
 
 static int map_file(struct zc_index *ix, size_t len, bool writable)
 {
@@ -84,7 +71,7 @@ int zc_index_open(struct zc_index *ix, const char *path, enum zc_index_kind kind
              * them, growing preallocates the rest. */
             if (ftruncate(ix->fd, (off_t)ix->entries * kind) < 0)
                 goto fail_errno;
-            ret = preallocate(ix->fd, (off_t)capacity * kind);
+            ret = zc__log_preallocate(ix->fd, (off_t)capacity * kind);
             if (ret < 0)
                 goto fail;
         }

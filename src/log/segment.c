@@ -59,17 +59,6 @@ static struct zc_log_segment *seg_alloc(const char *dir, int64_t base)
     return s;
 }
 
-static int preallocate(int fd, off_t len)
-{
-    int ret = posix_fallocate(fd, 0, len);
-
-    if (ret == 0)
-        return 0;
-    if (ret != EOPNOTSUPP && ret != EINVAL)
-        return -ret;
-    return ftruncate(fd, len) < 0 ? -errno : 0;
-}
-
 /* Map the active segment for mmap appends: @need bytes at least, the
  * segment size normally. The file is preallocated to the mapping's length
  * first so every page written has its blocks. */
@@ -82,7 +71,7 @@ static int map_active(struct zc_log_segment *s, const struct zc_log_config *cfg,
 
     len = cfg->segment_bytes > need ? cfg->segment_bytes : need;
     len = (len + page - 1) & ~(page - 1);
-    ret = preallocate(s->fd, (off_t)len);
+    ret = zc__log_preallocate(s->fd, (off_t)len);
     if (ret < 0)
         return ret;
     m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
