@@ -110,6 +110,9 @@ int zc__seg_open_indexes(struct zc_log_segment *s, const struct zc_log_config *c
 int zc__seg_activate(struct zc_log_segment *s, const struct zc_log_config *cfg,
                      bool rebuild);
 int zc__seg_deactivate(struct zc_log_segment *s);
+/* Remap the active mmap-mode segment to hold @need bytes (a batch larger
+ * than segment_bytes arriving at an empty segment). */
+int zc__seg_grow_map(struct zc_log_segment *s, const struct zc_log_config *cfg, size_t need);
 int zc__seg_write(struct zc_log_segment *s, const void *buf, size_t len);
 void zc__seg_index_batch(struct zc_log_segment *s, const struct zc_batch *b,
                          uint64_t pos, uint32_t interval);

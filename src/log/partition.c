@@ -182,6 +182,11 @@ int zc_log_append(struct zc_log_partition *p, void *batches, size_t len,
             goto out;
     }
     s = active_seg(p);
+    if (s->map && s->size + len > s->map_len) {
+        ret = zc__seg_grow_map(s, cfg, s->size + len);
+        if (ret < 0)
+            goto out;
+    }
     offset = p->next_offset;
     for (at = 0; at < len; at += b.size) {
         zc_batch_header(buf + at, len - at, &b);

@@ -225,6 +225,12 @@ static int pwrite_all(int fd, const uint8_t *buf, size_t len, off_t off)
     return 0;
 }
 
+int zc__seg_grow_map(struct zc_log_segment *s, const struct zc_log_config *cfg, size_t need)
+{
+    unmap_active(s);
+    return map_active(s, cfg, need);
+}
+
 #define POPULATE_STEP ((size_t)1 << 20)
 
 /* Fault the mapping in ahead of the writes, a MiB per call, as RocketMQ

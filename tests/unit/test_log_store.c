@@ -31,6 +31,13 @@ static int count_files(const char *dir, const char *suffix)
     return n;
 }
 
+static void on_topic(void *arg, const char *topic, int32_t partitions)
+{
+    char *out = arg;
+
+    snprintf(out + strlen(out), 256, "%s/%d ", topic, (int)partitions);
+}
+
 static void test_topics(void)
 {
     const char *dir = tl_dir("topics");
@@ -58,6 +65,12 @@ static void test_topics(void)
     t_is_int(zc_log_open(dir, NULL, &log), 0, "reopen");
     t_is_int(zc_log_topic_partitions(log, "a.b_c-1"), 3, "the topic persisted");
     t_is_int(zc_log_topic_partitions(log, "gone"), -ENOENT, "the deleted one did not");
+    {
+        char listed[512] = "";
+
+        zc_log_topic_list(log, on_topic, listed);
+        t_is_str(listed, "a.b_c-1/3 ", "topic list");
+    }
     {
         struct zc_log *second;
 
@@ -175,6 +188,29 @@ static void test_append_read(enum zc_log_append_mode mode)
     n = tl_batch(buf, sizeof(buf), 1, 10, 7, 5);
     t_is_int(zc_log_append(p, buf, n, 0, &res), 0, "%s: append after reopen", name);
     t_is_int(res.base_offset, 410, "%s: continues at 410", name);
+    zc_log_close(log);
+}
+
+/* mmap mode: a batch larger than segment_bytes, at an empty active segment
+ * loaded from disk, gets a larger mapping. */
+static void test_mmap_big_batch(void)
+{
+    struct zc_log_config cfg = { .append_mode = ZC_LOG_APPEND_MMAP, .segment_bytes = 4096 };
+    const char *dir = tl_dir("bigbatch");
+    struct zc_log_append_result res;
+    struct zc_log *log;
+    size_t n;
+
+    zc_log_open(dir, &cfg, &log);
+    zc_log_topic_create(log, "t", 1, NULL);
+    zc_log_close(log);
+    zc_log_open(dir, &cfg, &log);
+    n = tl_batch(buf, sizeof(buf), 1, 20000, 1, 1);
+    t_is_int(zc_log_append(zc_log_partition(log, "t", 0), buf, n, 0, &res), 0,
+             "mmap: a 20 KB batch into a 4 KiB segment");
+    n = tl_batch(buf, sizeof(buf), 1, 20000, 2, 2);
+    t_is_int(zc_log_append(zc_log_partition(log, "t", 0), buf, n, 0, &res), 0, "and another");
+    t_is_int(tl_walk(zc_log_partition(log, "t", 0), 0, NULL, NULL), 2, "both read back");
     zc_log_close(log);
 }
 
@@ -444,6 +480,7 @@ int main(void)
     test_append_read(ZC_LOG_APPEND_WRITE);
     test_append_read(ZC_LOG_APPEND_MMAP);
     test_same_bytes();
+    test_mmap_big_batch();
     test_retention();
     test_relative_offset_roll();
     return t_done();
