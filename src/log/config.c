@@ -69,17 +69,6 @@ int zc__log_fsync_dir(const char *dir)
     return ret;
 }
 
-int zc__log_preallocate(int fd, off_t len)
-{
-    int ret = posix_fallocate(fd, 0, len);
-
-    if (ret == 0)
-        return 0;
-    if (ret != EOPNOTSUPP && ret != EINVAL)
-        return -ret;
-    return ftruncate(fd, len) < 0 ? -errno : 0;
-}
-
 int zc__log_write_atomic(const char *path, const char *data, size_t len)
 {
     char tmp[PATH_MAX + 8], dir[PATH_MAX];

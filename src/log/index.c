@@ -8,7 +8,6 @@
 #include "log/batch.h"
 #include "log/guard.h"
 #include "log/index.h"
-#include "log/log_internal.h"
 
 static int map_file(struct zc_index *ix, size_t len, bool writable)
 {
@@ -68,12 +67,15 @@ int zc_index_open(struct zc_index *ix, const char *path, enum zc_index_kind kind
         ix->capacity = capacity;
         if ((uint64_t)st.st_size != (uint64_t)capacity * kind) {
             /* Keep loaded entries: shrinking first drops stale bytes past
-             * them, growing preallocates the rest. */
+             * them, then the file grows to its capacity. */
             if (ftruncate(ix->fd, (off_t)ix->entries * kind) < 0)
                 goto fail_errno;
-            ret = zc__log_preallocate(ix->fd, (off_t)capacity * kind);
-            if (ret < 0)
-                goto fail;
+            /* Sparse, as Kafka's: an index of a 1 GiB segment is 2-3 MiB
+             * that an idle partition should not hold. A write into a hole on
+             * a full disk faults; the guard makes that -EIO and the entry is
+             * skipped (a sparser index, never a wrong one). */
+            if (ftruncate(ix->fd, (off_t)capacity * kind) < 0)
+                goto fail_errno;
         }
         ret = map_file(ix, (size_t)capacity * kind, true);
     } else {

@@ -26,7 +26,8 @@ struct zc_log_segment {
     int fd;                             /* the .log, O_RDWR */
     uint8_t *map;                       /* mmap mode, active segment only */
     size_t map_len;
-    size_t populated;                   /* bytes of the mapping prefaulted */
+    size_t prepared;                    /* bytes of the mapping reserved and prefaulted */
+    bool no_fallocate, no_populate;     /* unsupported here: skipped */
     struct zc_index oidx, tidx;
     int64_t max_timestamp;              /* -1: no batch yet */
     int64_t max_timestamp_offset;
@@ -91,10 +92,6 @@ int zc__log_config_read(const char *path, int32_t *partitions, struct zc_log_con
 /* Write @len bytes to @path atomically: temp file, fsync, rename, fsync dir. */
 int zc__log_write_atomic(const char *path, const char *data, size_t len);
 int zc__log_fsync_dir(const char *dir);
-/* Give @fd's first @len bytes their blocks now, so a write through a mapping
- * cannot meet a hole on a full disk; where fallocate is unsupported the file
- * is only extended (sparse), and the SIGBUS guard turns a fault into -EIO. */
-int zc__log_preallocate(int fd, off_t len);
 int64_t zc__log_now_ms(void);
 
 /* segment.c */

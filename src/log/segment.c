@@ -60,8 +60,9 @@ static struct zc_log_segment *seg_alloc(const char *dir, int64_t base)
 }
 
 /* Map the active segment for mmap appends: @need bytes at least, the
- * segment size normally. The file is preallocated to the mapping's length
- * first so every page written has its blocks. */
+ * segment size normally. The file is extended (sparse) to the mapping's
+ * length; blocks are reserved as the writes approach (prepare_ahead), so an
+ * idle partition does not hold a whole segment of disk. */
 static int map_active(struct zc_log_segment *s, const struct zc_log_config *cfg,
                       size_t need)
 {
@@ -71,9 +72,8 @@ static int map_active(struct zc_log_segment *s, const struct zc_log_config *cfg,
 
     len = cfg->segment_bytes > need ? cfg->segment_bytes : need;
     len = (len + page - 1) & ~(page - 1);
-    ret = zc__log_preallocate(s->fd, (off_t)len);
-    if (ret < 0)
-        return ret;
+    if (ftruncate(s->fd, (off_t)len) < 0)
+        return -errno;
     m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
     if (m == MAP_FAILED) {
         ret = -errno;
@@ -84,7 +84,7 @@ static int map_active(struct zc_log_segment *s, const struct zc_log_config *cfg,
     }
     s->map = m;
     s->map_len = len;
-    s->populated = (size_t)s->size & ~(page - 1);
+    s->prepared = (size_t)s->size & ~(page - 1);
     return 0;
 }
 
@@ -231,24 +231,35 @@ int zc__seg_grow_map(struct zc_log_segment *s, const struct zc_log_config *cfg, 
     return map_active(s, cfg, need);
 }
 
-#define POPULATE_STEP ((size_t)1 << 20)
+#define PREPARE_STEP ((size_t)1 << 20)
 
-/* Fault the mapping in ahead of the writes, a MiB per call, as RocketMQ
- * warms its mapped files: one madvise instead of a page fault (and the
- * filesystem's page_mkwrite) per 4 KiB page on the append path. Kernels
- * before 5.14 say EINVAL: then pages fault in as they are written. */
-static void populate_ahead(struct zc_log_segment *s, size_t end)
+/* Ready the mapping a MiB ahead of the writes: reserve the blocks
+ * (fallocate), so a full disk fails an append with ENOSPC here instead of a
+ * SIGBUS in the copy, then fault the pages in (MADV_POPULATE_WRITE), as
+ * RocketMQ warms its mapped files: one madvise instead of a page fault and
+ * the filesystem's page_mkwrite per 4 KiB page on the append path. Where a
+ * filesystem lacks fallocate or a kernel (before 5.14) the madvise, that
+ * step is skipped and the pages fault in as they are written.
+ * Return: 0, or -errno when the bytes up to @end cannot be reserved. */
+static int prepare_ahead(struct zc_log_segment *s, size_t end)
 {
-    while (s->populated < s->map_len && end + POPULATE_STEP / 2 > s->populated) {
-        size_t len = s->map_len - s->populated < POPULATE_STEP ? s->map_len - s->populated
-                                                                : POPULATE_STEP;
+    while (s->prepared < s->map_len && end + PREPARE_STEP / 2 > s->prepared) {
+        size_t len = s->map_len - s->prepared < PREPARE_STEP ? s->map_len - s->prepared
+                                                              : PREPARE_STEP;
+        int ret = s->no_fallocate ? 0 : posix_fallocate(s->fd, (off_t)s->prepared, (off_t)len);
 
-        if (madvise(s->map + s->populated, len, MADV_POPULATE_WRITE) < 0 && errno == EINVAL) {
-            s->populated = s->map_len;
-            return;
+        if (ret == EOPNOTSUPP || ret == EINVAL) {
+            s->no_fallocate = true;
+            ret = 0;
         }
-        s->populated += len;
+        if (ret)
+            return end > s->prepared ? -ret : 0;    /* retried by the next append */
+        if (!s->no_populate &&
+            madvise(s->map + s->prepared, len, MADV_POPULATE_WRITE) < 0 && errno == EINVAL)
+            s->no_populate = true;
+        s->prepared += len;
     }
+    return 0;
 }
 
 int zc__seg_write(struct zc_log_segment *s, const void *buf, size_t len)
@@ -258,8 +269,9 @@ int zc__seg_write(struct zc_log_segment *s, const void *buf, size_t len)
     if (s->map) {
         if (s->size + len > s->map_len)
             return -ENOSPC;             /* the caller rolls before this */
-        populate_ahead(s, s->size + len);
-        ret = zc__guard_copy(s->map + s->size, buf, len);
+        ret = prepare_ahead(s, s->size + len);
+        if (ret == 0)
+            ret = zc__guard_copy(s->map + s->size, buf, len);
     } else {
         ret = pwrite_all(s->fd, buf, len, (off_t)s->size);
         /* All or nothing: cut what a failed write (ENOSPC, EIO) left. */

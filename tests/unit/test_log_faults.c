@@ -4,6 +4,8 @@
  * that append only and leaves the log as it was, in both modes. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -89,10 +91,59 @@ static void test_write_refused(enum zc_log_append_mode mode)
     zc_log_close(log);
 }
 
+/* A real full disk: a 1 MiB tmpfs in a private mount namespace (root
+ * only; skipped otherwise). Appends fail with -ENOSPC, nothing is lost, no
+ * SIGBUS in mmap mode, and a new store still recovers what was stored. */
+static void test_full_disk(enum zc_log_append_mode mode)
+{
+    const char *name = mode == ZC_LOG_APPEND_MMAP ? "mmap" : "write";
+    struct zc_log_config cfg = { .append_mode = mode, .segment_bytes = 256 << 10 };
+    const char *dir = tl_dir("full");
+    struct zc_log_partition *p;
+    struct zc_log *log;
+    int64_t end = -1;
+    int ret = 0;
+
+    if (mount("zctest", dir, "tmpfs", 0, "size=1m") < 0) {
+        t_diag("%s: no tmpfs mount (%s): full-disk case skipped", name, strerror(errno));
+        return;
+    }
+    if (zc_log_open(dir, &cfg, &log) < 0 || zc_log_topic_create(log, "t", 1, NULL) < 0) {
+        t_ok(0, "%s: open on the small tmpfs", name);
+        umount(dir);
+        return;
+    }
+    p = zc_log_partition(log, "t", 0);
+    for (int i = 0; i < 2000 && ret == 0; i++) {
+        size_t n = tl_batch(buf, sizeof(buf), 1, 3000, (unsigned)i, i);
+
+        end = zc_log_end_offset(p);
+        ret = zc_log_append(p, buf, n, 0, NULL);
+    }
+    t_is_int(ret, -ENOSPC, "%s: a full disk fails the append with -ENOSPC", name);
+    t_is_int(zc_log_end_offset(p), end, "%s: nothing assigned (end %lld)", name, (long long)end);
+    t_is_int(tl_walk(p, 0, NULL, NULL), end, "%s: everything stored reads back", name);
+    zc_log_close(log);
+    ret = zc_log_open(dir, &cfg, &log);
+    t_is_int(ret, 0, "%s: reopens on the full disk", name);
+    if (ret == 0) {
+        t_is_int(zc_log_end_offset(zc_log_partition(log, "t", 0)), end, "%s: same end offset", name);
+        zc_log_close(log);
+    }
+    umount2(dir, MNT_DETACH);
+}
+
 int main(void)
 {
     test_truncated_behind();
     test_write_refused(ZC_LOG_APPEND_WRITE);
     test_write_refused(ZC_LOG_APPEND_MMAP);
+    /* Private mounts: the tmpfs is invisible outside this process. */
+    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+        test_full_disk(ZC_LOG_APPEND_WRITE);
+        test_full_disk(ZC_LOG_APPEND_MMAP);
+    } else {
+        t_diag("no private mount namespace (not root?): full-disk cases skipped");
+    }
     return t_done();
 }
