@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -301,13 +300,6 @@ static bool finish_response(struct zc_conn *c)
 
 /* --- uploads (--upload) ------------------------------------------------ */
 
-static bool expects_continue(const struct zc_http_req *q)
-{
-    /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
-    return q->version_minor >= 1 && q->expect.len == 12 &&
-           strncasecmp(q->expect.p, "100-continue", 12) == 0;
-}
-
 /* A refused PUT's body was never read, so the connection cannot find the
  * next request: answer and close. */
 static void refuse_upload(struct zc_conn *c, int status)
@@ -344,7 +336,7 @@ static void start_upload(struct zc_conn *c)
     }
 
     avail = c->rlen - c->rpos - c->req_len;
-    if (avail == 0 && expects_continue(q) && c->upload.length > 0) {
+    if (avail == 0 && q->expect_continue && c->upload.length > 0) {
         /* The client waits for this before sending the body. A fresh
          * connection's send buffer always has room for it. */
         n = send(c->io.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
