@@ -54,7 +54,9 @@ static void usage(FILE *out)
 "into as cp(1) does (a socket cannot be opened: exit 4) and keeps its mode. A\n"
 "symlink is followed: the file it points to is replaced (a dangling link or a\n"
 "loop is an error, exit 4). A directory gets the copy inside it.\n"
-
+"\n"
+"The new file gets SRC's mode less the umask (all of it with -p); setuid and\n"
+"setgid are dropped unless the copy has SRC's owner and group.\n"
 "\n"
 "  -p, --preserve     keep the mode regardless of the umask, access and\n"
 "                     modification times, and owner and group when permitted\n"
@@ -193,25 +195,33 @@ static int open_target(struct cp_target *t)
     return ret < 0 ? fail(t->dest.dir, -ret) : 0;
 }
 
+/* The new file's mode and, with -p, times and owner. Without -p the mode is
+ * SRC's less the umask, as cp(1) makes a new file; setuid and setgid are
+ * dropped whenever the copy's owner or group is not SRC's, with or without
+ * -p, so a copy never grants another user's privileges. */
 static int set_metadata(const struct cp_opts *o, const struct stat *st, int fd,
                         mode_t umask_bits)
 {
     mode_t mode = st->st_mode & 07777;
+    struct stat now;
 
-    (void)umask_bits;
     if (o->preserve) {
         const struct timespec times[2] = { st->st_atim, st->st_mtim };
 
         zc_client_syscalls++;
-        if (fchown(fd, st->st_uid, st->st_gid) < 0) {
-            if (errno != EPERM)
-                return -errno;
-            mode &= ~(mode_t)(S_ISUID | S_ISGID);   /* as cp(1): not for another owner */
-        }
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+            return -errno;
         zc_client_syscalls++;
         if (futimens(fd, times) < 0)
             return -errno;
+    } else {
+        mode &= ~umask_bits;
     }
+    zc_client_syscalls++;
+    if (fstat(fd, &now) < 0)
+        return -errno;
+    if (now.st_uid != st->st_uid || now.st_gid != st->st_gid)
+        mode &= ~(mode_t)(S_ISUID | S_ISGID);
     zc_client_syscalls++;
     return fchmod(fd, mode) < 0 ? -errno : 0;
 }

@@ -296,6 +296,35 @@ def test_device_destination(t, d):
     os.unlink(src)
 
 
+def test_mode_bits(t, d):
+    """Without -p the umask applies and setuid/setgid go when the owner is not
+    kept; with -p (as root) they stay with the owner."""
+    src = os.path.join(d, "mode-src")
+    write(src, b"#!/bin/sh\n", 0o644)
+    dst = os.path.join(d, "mode-077")
+    r = run(["cp", src, dst], preexec_fn=lambda: os.umask(0o077))
+    t.eq(stat.S_IMODE(os.stat(dst).st_mode), 0o600, "umask 077 without -p: 0644 copied as 0600")
+    r = run(["cp", "-p", src, dst + ".p"], preexec_fn=lambda: os.umask(0o077))
+    t.eq(stat.S_IMODE(os.stat(dst + ".p").st_mode), 0o644, "umask 077 with -p: mode kept")
+    if os.geteuid() != 0:
+        t.skip("setuid file of another owner", "needs root for chown")
+        return
+    suid = os.path.join(d, "suid-src")
+    write(suid, b"#!/bin/sh\n")
+    os.chown(suid, 1234, 1234)
+    os.chmod(suid, 0o6755)
+    r = run(["cp", suid, suid + ".copy"], preexec_fn=lambda: os.umask(0o022))
+    st = os.stat(suid + ".copy")
+    t.ok(r.returncode == 0 and stat.S_IMODE(st.st_mode) == 0o755 and st.st_uid == 0,
+         "a 6755 file of uid 1234 copied by root: 0755 root-owned (setuid/setgid dropped)",
+         "%o uid %d" % (stat.S_IMODE(st.st_mode), st.st_uid))
+    r = run(["cp", "-p", suid, suid + ".p"])
+    st = os.stat(suid + ".p")
+    t.ok(r.returncode == 0 and stat.S_IMODE(st.st_mode) == 0o6755 and st.st_uid == 1234,
+         "with -p the owner is kept, and with it the setuid/setgid bits",
+         "%o uid %d" % (stat.S_IMODE(st.st_mode), st.st_uid))
+
+
 def test_interrupt(t, d):
     """SIGINT at several points of a copy: DST is either the old file or the
     complete copy, never a partial one, and no temp file is left."""
@@ -356,6 +385,7 @@ def main():
         test_refusals(t, d)
         test_special_destinations(t, d)
         test_device_destination(t, d)
+        test_mode_bits(t, d)
         test_interrupt(t, d)
         test_progress(t, d)
     finally:
