@@ -117,6 +117,13 @@ static enum zc_body_error receive_plain(struct zc_body *b, int *err)
     return ZC_BODY_OK;
 }
 
+/* A chunk that would take the body past its limit is refused before any of
+ * its bytes are written. */
+static bool over_limit(const struct zc_body *b, uint64_t chunk_left)
+{
+    return b->limited && chunk_left > b->limit - b->written;
+}
+
 /* Decode framing from the bytes read with the head; write the chunk data
  * found there. Leaves d->data_left for the socket when the buffer runs out. */
 static enum zc_body_error chunked_from_buffer(struct zc_body *b, struct zc_chunked *d,
@@ -136,6 +143,8 @@ static enum zc_body_error chunked_from_buffer(struct zc_body *b, struct zc_chunk
         avail -= (size_t)n;
         if (!d->data_left || !avail)
             continue;
+        if (over_limit(b, d->data_left))
+            return ZC_BODY_FRAMING;
         m = d->data_left < avail ? (size_t)d->data_left : avail;
         ret = write_all(b->file_fd, p, m);
         if (ret < 0) {
@@ -183,7 +192,11 @@ static enum zc_body_error receive_chunked(struct zc_body *b, int *err)
     e = chunked_from_buffer(b, &d, err);
     while (e == ZC_BODY_OK && !zc_chunked_done(&d)) {
         if (d.data_left) {
-            ssize_t n = splice_some(b, d.data_left, &step);
+            ssize_t n;
+
+            if (over_limit(b, d.data_left))
+                return ZC_BODY_FRAMING;
+            n = splice_some(b, d.data_left, &step);
 
             if (n <= 0)
                 return classify(n, err);
