@@ -18,6 +18,8 @@ struct zc_body {
     zc_ctx *ctx;
     enum zc_method method;          /* as asked; ZC_AUTO settles after one call */
     int sock, file_fd;
+    int timeout_ms;                 /* sock's SO_RCVTIMEO (0: not known) */
+    bool stalled;                   /* a call ended on that timeout */
     enum zc_body_kind kind;
     uint64_t length;                /* ZC_BODY_LENGTH */
     uint64_t limit;                 /* ZC_BODY_CHUNKED with limited: at most

@@ -37,6 +37,7 @@ struct get_opts {
     bool resume, stats, quiet;
     enum zc_method method;
     int timeout_ms;
+    int max_time_ms;                /* --max-time, 0: none */
 };
 
 struct get {
@@ -62,6 +63,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
 "usage: zcopy get URL [-o FILE] [-c] [--stats] [-q] [--method NAME] [--timeout SEC]\n"
+"                     [--max-time SEC]\n"
 "\n"
 "Download URL (http:// only) into FILE over HTTP/1.1. The body moves from the\n"
 "socket to the file by splice (socket -> pipe -> file), never through a\n"
@@ -81,6 +83,8 @@ static void usage(FILE *out)
 "      --stats        print bytes, syscalls and the method(s) used to stderr\n"
 "      --method NAME  libzcopy method for the body (default auto: splice)\n"
 "      --timeout SEC  connect and per-read timeout (default %d)\n"
+"      --max-time SEC give up (exit 2) when the whole download, redirects and\n"
+"                     range requests included, takes longer (default: no limit)\n"
 "\n"
 "What happens to FILE: nothing until the server answers 2xx. Then, without\n"
 "-c, the body goes to a new file in FILE's directory that replaces FILE (a\n"
@@ -96,12 +100,14 @@ static void usage(FILE *out)
 "exit status:\n"
 "  0    success (also: -c and FILE already complete)\n"
 "  1    usage error\n"
-"  2    network error: resolve, connect, timeout, connection lost mid-body\n"
+"  2    network error: resolve, connect, timeout, --max-time, connection\n"
+"       lost mid-body\n"
 "  3    the server answered an HTTP error status (FILE untouched), or 416\n"
 "       to -c without its length or with another length than FILE's\n"
 "  4    local file error (cannot create or write FILE)\n"
-"  5    protocol error: malformed response, unsupported scheme (https), a\n"
-"       206 that does not continue FILE or whose length is not its range's\n"
+"  5    protocol error: malformed response (heads over 16 KiB, interim 1xx\n"
+"       ones included), unsupported scheme (https), a 206 that does not\n"
+"       continue FILE or whose length is not its range's\n"
 "  6    too many redirects (more than %d)\n"
 "  130  interrupted by SIGINT or SIGTERM (FILE as it was; with -c the\n"
 "       bytes received are kept)\n",
@@ -110,7 +116,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct get_opts *o)
 {
-    enum { OPT_STATS = 256, OPT_METHOD, OPT_TIMEOUT };
+    enum { OPT_STATS = 256, OPT_METHOD, OPT_TIMEOUT, OPT_MAX_TIME };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "continue", no_argument, NULL, 'c' },
@@ -118,6 +124,7 @@ static int parse_args(int argc, char **argv, struct get_opts *o)
         { "stats", no_argument, NULL, OPT_STATS },
         { "method", required_argument, NULL, OPT_METHOD },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "max-time", required_argument, NULL, OPT_MAX_TIME },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -140,6 +147,12 @@ static int parse_args(int argc, char **argv, struct get_opts *o)
         case OPT_TIMEOUT:
             if (zc_parse_timeout_opt(optarg, &o->timeout_ms) < 0) {
                 fprintf(stderr, "zcopy get: bad --timeout '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_MAX_TIME:
+            if (zc_parse_timeout_opt(optarg, &o->max_time_ms) < 0) {
+                fprintf(stderr, "zcopy get: bad --max-time '%s'\n", optarg);
                 return -1;
             }
             break;
@@ -198,21 +211,27 @@ static const char *kept_hint(const struct get *g)
     return "";
 }
 
+/* SIGINT/SIGTERM, or the --max-time deadline, ended what was under way. */
 static int interrupted_exit(struct get *g)
 {
     zc_progress_finish(&g->progress);
+    if (!zc_interrupted) {
+        fprintf(stderr, "zcopy get: --max-time reached%s\n", kept_hint(g));
+        return ZC_EXIT_NETWORK;
+    }
     fprintf(stderr, "zcopy get: interrupted%s\n", kept_hint(g));
     return ZC_EXIT_INTERRUPTED;
 }
 
 static int net_error(struct get *g, const char *what, int err)
 {
-    if (zc_interrupted)
+    if (zc_stopping())
         return interrupted_exit(g);
     if (err == -EPROTO || err == -EMSGSIZE) {
         fprintf(stderr, "zcopy get: %s: %s\n", what,
                 err == -EPROTO ? "malformed response from the server"
-                               : "response head too large");
+                               : "response head too large (interim 1xx heads "
+                                 "included)");
         return ZC_EXIT_PROTOCOL;
     }
     fprintf(stderr, "zcopy get: %s: %s\n", what,
@@ -295,7 +314,7 @@ static int exchange(struct get *g)
     g->sock = zc_net_connect(g->url.host, g->url.port, g->o.timeout_ms, err,
                              sizeof(err));
     if (g->sock < 0) {
-        if (zc_interrupted)
+        if (zc_stopping())
             return interrupted_exit(g);
         fprintf(stderr, "zcopy get: %s\n", err);
         return ZC_EXIT_NETWORK;
@@ -455,6 +474,7 @@ static int receive(struct get *g)
     bool partial = r->status == 206;
     struct zc_body b = {
         .ctx = g->ctx, .method = g->o.method, .sock = g->sock,
+        .timeout_ms = g->o.timeout_ms,
         .pending = g->head + g->head_len, .pending_len = g->have - g->head_len,
     };
     uint64_t total = UINT64_MAX, range_len = 0;
@@ -496,7 +516,7 @@ static int receive(struct get *g)
     zc_progress_start(&g->progress, zc_progress_enabled(g->o.quiet), total, g->existing);
 
     e = zc_body_receive(&b, &err);
-    if (zc_interrupted)
+    if (e != ZC_BODY_OK && zc_stopping())
         return interrupted_exit(g);
     zc_progress_finish(&g->progress);
     if (e == ZC_BODY_OK && partial && b.written != range_len) {
@@ -640,6 +660,13 @@ int cmd_get(int argc, char **argv)
         return ZC_EXIT_LOCAL;
     }
     zc_interrupt_install();
+    ret = zc_deadline_arm(g->o.max_time_ms);
+    if (ret < 0) {
+        fprintf(stderr, "zcopy get: --max-time: %s\n", strerror(-ret));
+        zc_ctx_free(g->ctx);
+        free(g);
+        return ZC_EXIT_LOCAL;
+    }
     /* SIGPIPE is ignored for the whole process: spare the per-call guard. */
     zc_ctx_set_flags(g->ctx, ZC_SIGPIPE_HANDLED);
 

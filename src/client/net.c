@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/client.h"
@@ -46,7 +47,7 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
         do {
             zc_client_syscalls++;
             ret = poll(&pfd, 1, timeout_ms);
-        } while (ret < 0 && errno == EINTR && !zc_interrupted);
+        } while (ret < 0 && errno == EINTR && !zc_stopping());
         if (ret < 0) {
             ret = -errno;
             goto fail;
@@ -94,7 +95,7 @@ int zc_net_connect(const char *host, uint16_t port, int timeout_ms, char *err,
         snprintf(err, err_len, "cannot resolve %s: %s", host, gai_strerror(gai));
         return gai == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
     }
-    for (ai = res; ai && !zc_interrupted; ai = ai->ai_next) {
+    for (ai = res; ai && !zc_stopping(); ai = ai->ai_next) {
         ret = connect_one(ai, timeout_ms);
         if (ret >= 0)
             break;
@@ -116,7 +117,7 @@ int zc_net_send_all(int fd, const void *buf, size_t len, int flags)
         zc_client_syscalls++;
         n = send(fd, p, len, flags | MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR && !zc_interrupted)
+            if (errno == EINTR && !zc_stopping())
                 continue;
             return -errno;
         }
@@ -124,6 +125,24 @@ int zc_net_send_all(int fd, const void *buf, size_t len, int flags)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int64_t zc_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool zc_net_stalled(int fd, int64_t started_ns, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    if (zc_now_ns() - started_ns < (int64_t)timeout_ms * 1000000)
+        return false;
+    zc_client_syscalls++;
+    return poll(&pfd, 1, 0) == 0;
 }
 
 ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags)
@@ -135,7 +154,7 @@ ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags)
         n = recv(fd, buf, len, flags);
         if (n >= 0)
             return n;
-        if (errno != EINTR || zc_interrupted)
+        if (errno != EINTR || zc_stopping())
             return -errno;
     }
 }
@@ -196,9 +215,13 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
     size_t len = 0;
     int ret;
 
+    /* @cap bounds all the heads read, interim 1xx ones included: a server
+     * sending "100 Continue" forever runs out of room, not us of time. */
     for (;;) {
         ssize_t n;
 
+        if (cap == 0)
+            return -EMSGSIZE;
         if (len == 0) {
             n = take_head_start(fd, buf, cap, resp);
             if (n < 0)
@@ -224,8 +247,10 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
             *have = len;
             return ret;
         }
-        /* An interim 1xx response (100 Continue): skip it, keep what follows. */
+        /* An interim 1xx response (100 Continue): skip it, keep what follows,
+         * and count it against the room left. */
         memmove(buf, buf + ret, len - (size_t)ret);
         len -= (size_t)ret;
+        cap -= (size_t)ret;
     }
 }

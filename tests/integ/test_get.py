@@ -16,8 +16,8 @@ from http.server import SimpleHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
-                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
-                            tmpdir, wait_for, ZCOPY)
+                            RawServer, read_request_head, require_zcopy, rmtree, run,
+                            run_in_pty, sha, sha_file, tmpdir, wait_for, ZCOPY)
 
 MiB = 1024 * 1024
 SIZES = {"empty.bin": 0, "one.bin": 1, "page.bin": 4096, "odd.bin": 65537,
@@ -520,6 +520,96 @@ def test_timeout(t, srv, d):
          "-c: after the timeout the file holds exactly the bytes received")
 
 
+def flood_interim(conn, stop):
+    """Answers with 100 Continue, again and again (bounded: 10 s)."""
+    read_request_head(conn)
+    deadline = time.monotonic() + 10
+    while not stop.is_set() and time.monotonic() < deadline:
+        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 16)
+        time.sleep(0.001)
+
+
+def trickle_head(conn, stop):
+    """A response head one byte every 0.2 s: never a per-read timeout."""
+    read_request_head(conn)
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"s" * 1000
+    for b in head:
+        if stop.wait(0.2):
+            return
+        conn.sendall(bytes([b]))
+
+
+def trickle_body(conn, stop):
+    """A 1 MB body, one byte every 0.2 s after the first 100."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"b" * 100)
+    for _ in range(50):
+        if stop.wait(0.2):
+            return
+        conn.sendall(b"b")
+
+
+def stall_after_some(conn, stop):
+    """Head and 5000 body bytes, then silence (bounded)."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+    stop.wait(15)
+
+
+def run_bounded(t, args, name, timeout=30):
+    """run(), with a hang reported as a failure rather than raised."""
+    try:
+        return run(args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
+        return None
+
+
+def test_hangs(t, d):
+    srv = RawServer(flood_interim)
+    try:
+        r = run_bounded(t, ["get", srv.url("/x"), "-o", os.path.join(d, "flood")],
+                        "interim flood")
+        if r:
+            t.eq(r.returncode, 5, "endless 100 Continue: exit 5 (heads over budget)")
+            t.ok(b"too large" in r.stderr, "endless 100 Continue: reported", r.stderr)
+    finally:
+        srv.stop()
+    srv = RawServer(trickle_head)
+    try:
+        r = run_bounded(t, ["get", "--max-time", "1", srv.url("/x"), "-o",
+                            os.path.join(d, "trickle")], "trickled head")
+        if r:
+            t.eq(r.returncode, 2, "--max-time 1 with a trickled head: exit 2")
+            t.ok(b"--max-time reached" in r.stderr, "--max-time: reported as such", r.stderr)
+    finally:
+        srv.stop()
+    srv = RawServer(trickle_body)
+    out = os.path.join(d, "trickle-body")
+    try:
+        r = run_bounded(t, ["get", "-c", "--max-time", "1", srv.url("/x"), "-o", out],
+                        "trickled body")
+        if r:
+            t.eq(r.returncode, 2, "--max-time 1 with a trickled body: exit 2")
+            t.ok(os.path.exists(out) and os.path.getsize(out) >= 100 and
+                 open(out, "rb").read() == b"b" * os.path.getsize(out),
+                 "-c --max-time: the bytes received are kept", r.stderr)
+    finally:
+        srv.stop()
+    srv = RawServer(stall_after_some)
+    try:
+        r = run_bounded(t, ["get", "--timeout", "1", "--stats", srv.url("/x"), "-o",
+                            os.path.join(d, "stall")], "stall")
+        if r:
+            t.eq(r.returncode, 2, "a stall after 5000 body bytes: exit 2")
+            t.ok(re.search(rb"5000 bytes moved by libzcopy in 1 transfer calls",
+                           r.stderr) is not None and b"timed out" in r.stderr,
+                 "the stall is one timeout: no second transfer call waits again",
+                 r.stderr)
+    finally:
+        srv.stop()
+
+
 def check_terminal_output(t, what, status, out):
     text = out.decode("ascii", errors="replace")
     t.eq(status, 0, "%s under a terminal: exit 0" % what)
@@ -686,6 +776,7 @@ def main():
         test_resume_after_sigint(t, srv, d)
         test_if_range(t, srv, d)
         test_timeout(t, srv, d)
+        test_hangs(t, d)
         test_progress(t, srv, d)
         test_name(t, srv, d)
         test_ipv6(t, d)
