@@ -89,10 +89,19 @@ ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags);
  * otherwise the body bytes read along with it are in buf[head_len, *have).
  * The interim heads skipped count against @cap too.
  * Return: the head length with *resp filled (pointing into buf);
- * -EPROTO malformed, -EMSGSIZE heads (interim ones included) larger than @cap, -ECONNRESET connection
+ * -EPROTO malformed, -E2BIG more than ZC_RESP_MAX_FIELDS fields, -EMSGSIZE heads (interim ones included) larger than @cap, -ECONNRESET connection
  * closed before a whole head, -EAGAIN timed out, other -errno. */
 int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
                      struct zc_http_resp *resp, bool interim_too);
+
+/* zc_net_head_problem - what zc_net_read_head's protocol errors (-EPROTO,
+ * -E2BIG, -EMSGSIZE) mean, for a message; NULL for any other error (those
+ * are network errors). */
+const char *zc_net_head_problem(int err);
+
+/* zc_net_error_text - any other socket error for a message: a timeout
+ * (-EAGAIN from SO_RCVTIMEO/SO_SNDTIMEO) is "timed out". */
+const char *zc_net_error_text(int err);
 
 /* zc_report_stats - the --stats lines on @out: bytes, syscalls (library and
  * client), transfer calls, each method used with its bytes and syscalls, and

@@ -227,16 +227,11 @@ static int net_error(struct get *g, const char *what, int err)
 {
     if (zc_stopping())
         return interrupted_exit(g);
-    if (err == -EPROTO || err == -EMSGSIZE) {
-        fprintf(stderr, "zcopy get: %s: %s\n", what,
-                err == -EPROTO ? "malformed response from the server"
-                               : "response head too large (interim 1xx heads "
-                                 "included)");
+    if (zc_net_head_problem(err)) {
+        fprintf(stderr, "zcopy get: %s: %s\n", what, zc_net_head_problem(err));
         return ZC_EXIT_PROTOCOL;
     }
-    fprintf(stderr, "zcopy get: %s: %s\n", what,
-            err == -EAGAIN ? "timed out" :
-            err == -ECONNRESET ? "connection closed by the server" : strerror(-err));
+    fprintf(stderr, "zcopy get: %s: %s\n", what, zc_net_error_text(err));
     return ZC_EXIT_NETWORK;
 }
 
@@ -532,8 +527,8 @@ static int receive(struct get *g)
                 b.written, kept_hint(g));
         return ZC_EXIT_NETWORK;
     case ZC_BODY_NET:
-        fprintf(stderr, "zcopy get: receiving the body: %s%s\n",
-                err == -EAGAIN ? "timed out" : strerror(-err), kept_hint(g));
+        fprintf(stderr, "zcopy get: receiving the body: %s%s\n", zc_net_error_text(err),
+                kept_hint(g));
         return ZC_EXIT_NETWORK;
     case ZC_BODY_FILE:
         fprintf(stderr, "zcopy get: writing %s: %s\n", g->to_stdout ? "stdout" : g->path,

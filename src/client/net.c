@@ -195,8 +195,8 @@ static ssize_t take_head_start(int fd, char *buf, size_t cap,
         if (n <= 0)
             return n < 0 ? n : -ECONNRESET;
         ret = zc_http_parse_response(buf, (size_t)n, resp);
-        if (ret == ZC_RESP_BAD)
-            return -EPROTO;
+        if (ret == ZC_RESP_BAD || ret == ZC_RESP_TOO_MANY_FIELDS)
+            return ret == ZC_RESP_BAD ? -EPROTO : -E2BIG;
         if (ret > 0) {
             n = ret;
             break;
@@ -239,8 +239,8 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
             }
         }
         ret = zc_http_parse_response(buf, len, resp);
-        if (ret == ZC_RESP_BAD)
-            return -EPROTO;
+        if (ret == ZC_RESP_BAD || ret == ZC_RESP_TOO_MANY_FIELDS)
+            return ret == ZC_RESP_BAD ? -EPROTO : -E2BIG;
         if (ret == ZC_RESP_PARTIAL)
             continue;
         if (resp->status >= 200 || resp->status == 101 || interim_too) {
@@ -253,4 +253,25 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
         len -= (size_t)ret;
         cap -= (size_t)ret;
     }
+}
+
+const char *zc_net_head_problem(int err)
+{
+    switch (err) {
+    case -EPROTO:
+        return "malformed response from the server";
+    case -E2BIG:
+        return "too many header fields in the response";
+    case -EMSGSIZE:
+        return "response head too large (interim 1xx heads included)";
+    default:
+        return NULL;
+    }
+}
+
+const char *zc_net_error_text(int err)
+{
+    if (err == -EAGAIN)
+        return "timed out";
+    return err == -ECONNRESET ? "connection closed by the server" : strerror(-err);
 }

@@ -164,12 +164,6 @@ static int await_continue(int sock, char *head, size_t cap, struct zc_http_resp 
     return resp->status < 200 ? 1 : 0;
 }
 
-/* An errno as the messages say it: a socket timeout is "timed out". */
-static const char *err_text(int err)
-{
-    return err == -EAGAIN ? "timed out" : strerror(-err);
-}
-
 /* Wait until @sock takes more bytes, at most @timeout_ms.
  * Return: 0, -EAGAIN when the time ran out, -EINTR when stopped, or -errno. */
 static int wait_writable(int sock, int timeout_ms)
@@ -236,7 +230,7 @@ static int report_status(const struct put_opts *o, const struct zc_http_resp *re
         return ZC_EXIT_HTTP;
     }
     if (body_err) {
-        fprintf(stderr, "zcopy put: sending the body: %s\n", err_text(body_err));
+        fprintf(stderr, "zcopy put: sending the body: %s\n", zc_net_error_text(body_err));
         return ZC_EXIT_NETWORK;
     }
     return ZC_EXIT_OK;
@@ -299,15 +293,13 @@ static int exchange(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
         return report_status(o, &resp, body_err);
     if (zc_stopping())
         return stopped_exit();
-    if (!body_err && (ret == -EPROTO || ret == -EMSGSIZE)) {
-        fprintf(stderr, "zcopy put: reading the response: %s\n",
-                ret == -EPROTO ? "malformed response from the server"
-                               : "response head too large (interim 1xx heads included)");
+    if (!body_err && zc_net_head_problem(ret)) {
+        fprintf(stderr, "zcopy put: reading the response: %s\n", zc_net_head_problem(ret));
         return ZC_EXIT_PROTOCOL;
     }
     fprintf(stderr, "zcopy put: %s: %s\n",
             body_err ? "sending the body" : "reading the response",
-            err_text(body_err ? body_err : ret));
+            zc_net_error_text(body_err ? body_err : ret));
     return ZC_EXIT_NETWORK;
 }
 

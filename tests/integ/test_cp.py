@@ -115,6 +115,13 @@ def test_times_and_dir(t, d):
          "DST a directory: copied into it under SRC's name", r.stderr)
     r = run(["cp", src, sub + "/"])
     t.eq(r.returncode, 0, "DST a directory with a trailing slash")
+    os.mkdir(os.path.join(sub, "blocker"))
+    blocker = os.path.join(d, "blocker")
+    write(blocker, b"x")
+    r = run(["cp", blocker, sub + "/"])
+    t.ok(r.returncode == 4 and (sub + "/blocker").encode() in r.stderr and
+         b"//" not in r.stderr, "error message names DST/NAME without a double slash",
+         r.stderr)
 
 
 def test_sparse(t, d):

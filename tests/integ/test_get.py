@@ -130,6 +130,10 @@ class Handler(SimpleHTTPRequestHandler):
             "untilclose": b"HTTP/1.0 200 OK\r\n\r\n" + FILES["odd.bin"],
             "bighead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 60 +
                        b"Content-Length: 65537\r\n\r\n" + FILES["odd.bin"],
+            "manyfields": b"HTTP/1.1 200 OK\r\n" + b"X-F: 1\r\n" * 101 +
+                          b"Content-Length: 5\r\n\r\nhello",
+            "chunked10": b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"5\r\nhello\r\n0\r\n\r\n",
             "hugehead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 99 +
                         b"X-More: %s\r\n" % (b"m" * 8000) +
                         b"Content-Length: 5\r\n\r\nhello",
@@ -210,6 +214,10 @@ class Handler(SimpleHTTPRequestHandler):
         else:
             self.head_only(200, [("Content-Length", str(len(data)))])
             self.wfile.write(data)
+
+    def get_named(self, name, rest):
+        self.head_only(200, [("Content-Length", "5")])
+        self.wfile.write(b"hello")
 
     def get_status(self, name, rest):
         self.send_error(int(name))
@@ -292,6 +300,18 @@ def test_raw(t, srv, d):
         r = run(["get", srv.url("/raw/" + name), "-o", out])
         t.eq(r.returncode, 5, "malformed response (%s): exit 5" % name)
         t.ok(not os.path.exists(out), "malformed response (%s): no file" % name)
+    out = os.path.join(d, "raw-manyfields")
+    r = run(["get", srv.url("/raw/manyfields"), "-o", out])
+    t.ok(r.returncode == 5 and b"too many header fields" in r.stderr,
+         "101 header fields: exit 5, said to be too many", r.stderr)
+    out = os.path.join(d, "raw-chunked10")
+    r = run(["get", srv.url("/raw/chunked10"), "-o", out])
+    t.ok(r.returncode == 5 and not os.path.exists(out),
+         "an HTTP/1.0 response with chunked framing: refused (exit 5)", r.stderr)
+    r = run(["get", srv.url("/named/evil%0d%0a%1b[2Jname")], cwd=d)
+    t.ok(os.path.exists(os.path.join(d, "evil___[2Jname")),
+         "control bytes decoded from the URL become '_' in the saved name",
+         sorted(n for n in os.listdir(d) if n.startswith("evil")))
     out = os.path.join(d, "raw-badchunk")
     r = run(["get", srv.url("/raw/badchunk"), "-o", out])
     t.eq(r.returncode, 5, "malformed chunk framing: exit 5")
