@@ -63,6 +63,11 @@ static inline bool zc_stopping(void)
 int zc_net_connect(const char *host, uint16_t port, int timeout_ms, char *err,
                    size_t err_len);
 
+/* zc_net_wait - poll @fd for @events up to @timeout_ms, EINTR retried
+ * unless zc_stopping(). Return: 1 ready, 0 the time ran out, or -errno
+ * (-EINTR when stopped). */
+int zc_net_wait(int fd, short events, int timeout_ms);
+
 /* zc_net_send_all - send all of buf (MSG_NOSIGNAL | @flags).
  * Return: 0 or -errno (-EINTR only when interrupted). */
 int zc_net_send_all(int fd, const void *buf, size_t len, int flags);

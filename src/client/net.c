@@ -25,10 +25,21 @@ static void set_timeouts(int fd, int timeout_ms)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+int zc_net_wait(int fd, short events, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    int ret;
+
+    do {
+        zc_client_syscalls++;
+        ret = poll(&pfd, 1, timeout_ms);
+    } while (ret < 0 && errno == EINTR && !zc_stopping());
+    return ret < 0 ? -errno : ret;
+}
+
 /* Non-blocking connect bounded by @timeout_ms, then back to blocking. */
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
 {
-    struct pollfd pfd;
     int fd, ret, soerr = 0;
     socklen_t sl = sizeof(soerr);
 
@@ -43,15 +54,9 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
             ret = -errno;
             goto fail;
         }
-        pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-        do {
-            zc_client_syscalls++;
-            ret = poll(&pfd, 1, timeout_ms);
-        } while (ret < 0 && errno == EINTR && !zc_stopping());
-        if (ret < 0) {
-            ret = -errno;
+        ret = zc_net_wait(fd, POLLOUT, timeout_ms);
+        if (ret < 0)
             goto fail;
-        }
         if (ret == 0) {
             ret = -ETIMEDOUT;
             goto fail;
@@ -137,12 +142,9 @@ int64_t zc_now_ns(void)
 
 bool zc_net_stalled(int fd, int64_t started_ns, int timeout_ms)
 {
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
     if (zc_now_ns() - started_ns < (int64_t)timeout_ms * 1000000)
         return false;
-    zc_client_syscalls++;
-    return poll(&pfd, 1, 0) == 0;
+    return zc_net_wait(fd, POLLIN, 0) == 0;
 }
 
 ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags)

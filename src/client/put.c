@@ -146,38 +146,18 @@ static int send_head(int sock, const struct zc_url *u, uint64_t size, bool expec
  * a final response is already in *resp (the body must not be sent), or -errno. */
 static int await_continue(int sock, char *head, size_t cap, struct zc_http_resp *resp)
 {
-    struct pollfd pfd = { .fd = sock, .events = POLLIN };
     size_t have;
     int ret;
 
-    do {
-        zc_client_syscalls++;
-        ret = poll(&pfd, 1, EXPECT_WAIT_MS);
-    } while (ret < 0 && errno == EINTR && !zc_stopping());
+    ret = zc_net_wait(sock, POLLIN, EXPECT_WAIT_MS);
     if (ret < 0)
-        return -errno;
+        return ret;
     if (ret == 0)
         return 1;                       /* a server that ignores Expect */
     ret = zc_net_read_head(sock, head, cap, &have, resp, true);
     if (ret < 0)
         return ret;
     return resp->status < 200 ? 1 : 0;
-}
-
-/* Wait until @sock takes more bytes, at most @timeout_ms.
- * Return: 0, -EAGAIN when the time ran out, -EINTR when stopped, or -errno. */
-static int wait_writable(int sock, int timeout_ms)
-{
-    struct pollfd pfd = { .fd = sock, .events = POLLOUT };
-    int ret;
-
-    do {
-        zc_client_syscalls++;
-        ret = poll(&pfd, 1, timeout_ms);
-    } while (ret < 0 && errno == EINTR && !zc_stopping());
-    if (ret < 0)
-        return -errno;
-    return ret == 0 ? -EAGAIN : 0;
 }
 
 /* Send the file; returns 0, or the -errno that stopped it (0 bytes more
@@ -201,9 +181,12 @@ static int send_body(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
                                 o->method);
 
         if (n == -EAGAIN) {
-            ret = wait_writable(sock, o->timeout_ms);
-            if (ret < 0)
+            ret = zc_net_wait(sock, POLLOUT, o->timeout_ms);
+            if (ret <= 0) {
+                ret = ret < 0 ? ret : -EAGAIN;      /* the socket stayed full */
                 break;
+            }
+            ret = 0;
             continue;
         }
         if (n <= 0) {

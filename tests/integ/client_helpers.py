@@ -257,6 +257,12 @@ class RawServer:
             th.join(timeout=10)
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
 
 def read_request_head(conn):
     """Read up to the end of a request head; returns the bytes read."""
@@ -267,3 +273,26 @@ def read_request_head(conn):
             break
         buf += chunk
     return buf
+
+
+def run_bounded(t, args, name, timeout=30):
+    """run(), with a hang reported as a failed check rather than raised;
+    returns None then."""
+    try:
+        return run(args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
+        return None
+
+
+def fifo_reader(path):
+    """Start a thread that opens the FIFO at path and reads it to the end;
+    returns (thread, list that receives the bytes)."""
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.read())
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    return th, got

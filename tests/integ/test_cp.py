@@ -11,12 +11,11 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client_helpers import (Tap, content, require_zcopy, rmtree, run,  # noqa: E402
-                            run_in_pty, sha, sha_file, tmpdir, ZCOPY)
+from client_helpers import (Tap, content, fifo_reader, require_zcopy,  # noqa: E402
+                            rmtree, run, run_in_pty, sha, sha_file, tmpdir, ZCOPY)
 
 MiB = 1024 * 1024
 
@@ -217,13 +216,7 @@ def test_special_destinations(t, d):
 
     fifo = os.path.join(d, "dst-fifo")
     os.mkfifo(fifo)
-    got = []
-
-    def reader():
-        with open(fifo, "rb") as f:
-            got.append(f.read())
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
+    th, got = fifo_reader(fifo)
     r = run(["cp", src, fifo], timeout=30)
     th.join(timeout=30)
     t.eq(r.returncode, 0, "DST a FIFO: exit 0")

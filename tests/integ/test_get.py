@@ -16,8 +16,9 @@ from http.server import SimpleHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
-                            RawServer, read_request_head, require_zcopy, rmtree, run,
-                            run_in_pty, sha, sha_file, tmpdir, wait_for, ZCOPY)
+                            RawServer, fifo_reader, read_request_head, require_zcopy,
+                            rmtree, run, run_bounded, run_in_pty, sha, sha_file, tmpdir,
+                            wait_for, ZCOPY)
 
 MiB = 1024 * 1024
 SIZES = {"empty.bin": 0, "one.bin": 1, "page.bin": 4096, "odd.bin": 65537,
@@ -441,13 +442,7 @@ def test_existing_file_kept(t, srv, d):
          "still a device", r.stderr)
     fifo = os.path.join(d, "get-fifo")
     os.mkfifo(fifo)
-    got = []
-
-    def reader():
-        with open(fifo, "rb") as f:
-            got.append(f.read())
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
+    th, got = fifo_reader(fifo)
     r = run(["get", srv.url("/files/odd.bin"), "-o", fifo], timeout=30)
     th.join(timeout=30)
     t.ok(r.returncode == 0 and stat.S_ISFIFO(os.lstat(fifo).st_mode) and got and
@@ -576,37 +571,22 @@ def stall_after_some(conn, stop):
     stop.wait(15)
 
 
-def run_bounded(t, args, name, timeout=30):
-    """run(), with a hang reported as a failure rather than raised."""
-    try:
-        return run(args, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
-        return None
-
 
 def test_hangs(t, d):
-    srv = RawServer(flood_interim)
-    try:
+    with RawServer(flood_interim) as srv:
         r = run_bounded(t, ["get", srv.url("/x"), "-o", os.path.join(d, "flood")],
                         "interim flood")
         if r:
             t.eq(r.returncode, 5, "endless 100 Continue: exit 5 (heads over budget)")
             t.ok(b"too large" in r.stderr, "endless 100 Continue: reported", r.stderr)
-    finally:
-        srv.stop()
-    srv = RawServer(trickle_head)
-    try:
+    with RawServer(trickle_head) as srv:
         r = run_bounded(t, ["get", "--max-time", "1", srv.url("/x"), "-o",
                             os.path.join(d, "trickle")], "trickled head")
         if r:
             t.eq(r.returncode, 2, "--max-time 1 with a trickled head: exit 2")
             t.ok(b"--max-time reached" in r.stderr, "--max-time: reported as such", r.stderr)
-    finally:
-        srv.stop()
-    srv = RawServer(trickle_body)
     out = os.path.join(d, "trickle-body")
-    try:
+    with RawServer(trickle_body) as srv:
         r = run_bounded(t, ["get", "-c", "--max-time", "1", srv.url("/x"), "-o", out],
                         "trickled body")
         if r:
@@ -614,10 +594,7 @@ def test_hangs(t, d):
             t.ok(os.path.exists(out) and os.path.getsize(out) >= 100 and
                  open(out, "rb").read() == b"b" * os.path.getsize(out),
                  "-c --max-time: the bytes received are kept", r.stderr)
-    finally:
-        srv.stop()
-    srv = RawServer(stall_after_some)
-    try:
+    with RawServer(stall_after_some) as srv:
         r = run_bounded(t, ["get", "--timeout", "1", "--stats", srv.url("/x"), "-o",
                             os.path.join(d, "stall")], "stall")
         if r:
@@ -626,8 +603,6 @@ def test_hangs(t, d):
                            r.stderr) is not None and b"timed out" in r.stderr,
                  "the stall is one timeout: no second transfer call waits again",
                  r.stderr)
-    finally:
-        srv.stop()
 
 
 def check_terminal_output(t, what, status, out):

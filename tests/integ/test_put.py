@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
                             RawServer, read_request_head, require_zcopy, rmtree, run,
-                            run_in_pty, sha, sha_file, tmpdir, ZCOPY)
+                            run_bounded, run_in_pty, sha, sha_file, tmpdir, ZCOPY)
 
 RECEIVED = {}                       # path -> (headers, body)
 
@@ -177,35 +177,21 @@ def never_reads(conn, stop):
     stop.wait(15)
 
 
-def run_bounded(t, args, name, timeout=30):
-    try:
-        return run(args, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
-        return None
-
 
 def test_hostile(t, d):
     big = os.path.join(d, "up8388611")
     small = os.path.join(d, "up4096")
-    srv = RawServer(early_success)
-    try:
+    with RawServer(early_success) as srv:
         r = run_bounded(t, ["put", big, srv.url("/x")], "early 2xx")
         if r:
             t.eq(r.returncode, 5, "2xx before the body was sent (after Expect): exit 5, "
                  "not a success")
             t.ok(b"before the body" in r.stderr, "2xx before the body: said so", r.stderr)
-    finally:
-        srv.stop()
-    srv = RawServer(flood_interim)
-    try:
+    with RawServer(flood_interim) as srv:
         r = run_bounded(t, ["put", small, srv.url("/x")], "interim flood")
         if r:
             t.eq(r.returncode, 5, "endless 100 Continue after the body: exit 5")
-    finally:
-        srv.stop()
-    srv = RawServer(silent)
-    try:
+    with RawServer(silent) as srv:
         r = run_bounded(t, ["put", "--max-time", "1", small, srv.url("/x")], "max-time")
         if r:
             t.ok(r.returncode == 2 and b"--max-time reached" in r.stderr,
@@ -215,16 +201,11 @@ def test_hostile(t, d):
             t.ok(r.returncode == 2 and b"timed out" in r.stderr,
                  "a response that never comes: exit 2, 'timed out' as get says it",
                  r.stderr)
-    finally:
-        srv.stop()
-    srv = RawServer(never_reads)
-    try:
+    with RawServer(never_reads) as srv:
         r = run_bounded(t, ["put", "--timeout", "1", big, srv.url("/x")], "send stall")
         if r:
             t.ok(r.returncode == 2 and b"sending the body: timed out" in r.stderr,
                  "a server that stops reading the body: exit 2, timed out", r.stderr)
-    finally:
-        srv.stop()
 
 
 def serve_has_upload():
