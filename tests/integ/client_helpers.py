@@ -210,3 +210,89 @@ def wait_for(cond, timeout):
             return v
         time.sleep(0.01)
     return cond()
+
+
+class RawServer:
+    """A hostile HTTP server on a loopback port 0: each connection is handed
+    to fn(conn, stop) in its own thread, where stop is an Event set by
+    stop(), so a handler that stalls or floods ends with the test."""
+
+    def __init__(self, fn):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.stop_event = threading.Event()
+        self.fn = fn
+        self.threads = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def _accept(self):
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            th = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            th.start()
+            self.threads.append(th)
+
+    def _serve(self, conn):
+        try:
+            self.fn(conn, self.stop_event)
+        except OSError:
+            pass                        # the client hung up, as it may
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(timeout=10)
+        for th in self.threads:
+            th.join(timeout=10)
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def read_request_head(conn):
+    """Read up to the end of a request head; returns the bytes read."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def run_bounded(t, args, name, timeout=30):
+    """run(), with a hang reported as a failed check rather than raised;
+    returns None then."""
+    try:
+        return run(args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
+        return None
+
+
+def fifo_reader(path):
+    """Start a thread that opens the FIFO at path and reads it to the end;
+    returns (thread, list that receives the bytes)."""
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.read())
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    return th, got
