@@ -254,6 +254,15 @@ def test_special_destinations(t, d):
     t.ok(r.returncode == 4 and os.path.islink(loop), "DST a symlink loop: exit 4, link kept",
          r.stderr)
 
+    # A link to a pipe (as /dev/stdout is when stdout is one) has no real
+    # path: cp writes through it, as cp(1) does.
+    to_stdout = os.path.join(d, "dst-stdout")
+    os.symlink("/proc/self/fd/1", to_stdout)
+    r = run(["cp", src, to_stdout])
+    t.ok(r.returncode == 0 and r.stdout == data and os.path.islink(to_stdout),
+         "DST a link to the stdout pipe: the bytes go down the pipe", r.stderr)
+    os.unlink(to_stdout)
+
     # A regular DST is replaced by a new file: its other hard links keep the
     # old bytes (documented in --help and the man page).
     dst, other = os.path.join(d, "linked-dst"), os.path.join(d, "linked-other")

@@ -449,6 +449,9 @@ def test_existing_file_kept(t, srv, d):
     t.ok(r.returncode == 0 and stat.S_ISFIFO(os.lstat(fifo).st_mode) and got and
          got[0] == good, "-o FIFO: its reader got the body, still a FIFO", r.stderr)
     os.unlink(fifo)
+    r = run(["get", srv.url("/files/odd.bin"), "-o", "/dev/stdout"])
+    t.ok(r.returncode == 0 and r.stdout == good, "-o /dev/stdout (a pipe): written into",
+         r.stderr)
     target = os.path.join(d, "get-target")
     with open(target, "wb") as f:
         f.write(b"old")
