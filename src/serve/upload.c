@@ -191,8 +191,10 @@ ssize_t zc_upload_receive(struct zc_upload *u, zc_ctx *ctx, int sock_fd)
         u->method_chosen = true;
     }
     n = zc_transfer(ctx, u->body.fd, sock_fd, NULL, u->length - u->received, u->method);
-    if (n == -EINVAL && u->method != ZC_AUTO) {
-        u->method = ZC_AUTO;            /* refused after all: let auto fall back */
+    if (zc_method_refused(n) && u->method != ZC_AUTO) {
+        /* Refused after all (a seccomp policy refuses splice with EPERM
+         * only when it is called): let auto fall back. */
+        u->method = ZC_AUTO;
         n = zc_transfer(ctx, u->body.fd, sock_fd, NULL, u->length - u->received, ZC_AUTO);
     }
     if (n > 0)
