@@ -607,6 +607,8 @@ def test_hangs(t, d):
                            r.stderr) is not None and b"timed out" in r.stderr,
                  "the stall is one timeout: no second transfer call waits again",
                  r.stderr)
+            t.ok(b"fallback" not in r.stderr and re.search(rb" 0 refused", r.stderr),
+                 "a timeout is not a method refusal: no fallback taken", r.stderr)
 
 
 def check_terminal_output(t, what, status, out):
