@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "log/log_internal.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -71,38 +72,33 @@ int zc__log_fsync_dir(const char *dir)
 
 int zc__log_write_atomic(const char *path, const char *data, size_t len)
 {
-    char tmp[PATH_MAX + 8], dir[PATH_MAX];
+    char dir[PATH_MAX], name[PATH_MAX];
+    struct zc_atomic_file a;
     size_t done = 0;
-    int fd, ret = 0;
+    int dir_fd, ret;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return -ENAMETOOLONG;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    snprintf(dir, sizeof(dir), "%s", path);
+    snprintf(name, sizeof(name), "%s", path);
+    dir_fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
         return -errno;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
+    ret = zc_atomic_file_open(&a, dir_fd, "log", 0644);
+    while (ret == 0 && done < len) {
+        ssize_t n = write(a.fd, data + done, len - done);
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
+        if (n <= 0)
             ret = n < 0 ? -errno : -EIO;
-            break;
-        }
-        done += (size_t)n;
+        else
+            done += (size_t)n;
     }
-    if (ret == 0 && fsync(fd) < 0)
-        ret = -errno;
-    if (close(fd) < 0 && ret == 0)
-        ret = -errno;
-    if (ret == 0 && rename(tmp, path) < 0)
-        ret = -errno;
-    if (ret < 0) {
-        unlink(tmp);
-        return ret;
-    }
-    snprintf(dir, sizeof(dir), "%s", path);
-    return zc__log_fsync_dir(dirname(dir));
+    if (ret == 0)
+        ret = zc_atomic_file_publish(&a, basename(name), ZC_ATOMIC_SYNC);
+    else
+        zc_atomic_file_abort(&a);
+    close(dir_fd);
+    return ret;
 }
 
 int zc__log_config_write(const char *path, int32_t partitions,

@@ -89,7 +89,8 @@ void zc__log_config_merge(struct zc_log_config *out, const struct zc_log_config 
 int zc__log_config_write(const char *path, int32_t partitions,
                          const struct zc_log_config *c);
 int zc__log_config_read(const char *path, int32_t *partitions, struct zc_log_config *c);
-/* Write @len bytes to @path atomically: temp file, fsync, rename, fsync dir. */
+/* Write @len bytes to @path atomically (common/atomic_file: temp file,
+ * fsync, rename, fsync of the directory). */
 int zc__log_write_atomic(const char *path, const char *data, size_t len);
 int zc__log_fsync_dir(const char *dir);
 int64_t zc__log_now_ms(void);

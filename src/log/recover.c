@@ -120,8 +120,7 @@ out:
     return ret;
 }
 
-/* Base offsets of the .log files in @dir, sorted; stray temp files of an
- * interrupted write and indexes without a log are removed. */
+/* Base offsets of the .log files in @dir, sorted. */
 static int list_segments(const char *dir, int64_t **out, size_t *n)
 {
     DIR *d = opendir(dir);
@@ -138,13 +137,6 @@ static int list_segments(const char *dir, int64_t **out, size_t *n)
         char *end;
         long long base;
 
-        if (len > 4 && !strcmp(e->d_name + len - 4, ".tmp")) {
-            char path[PATH_MAX];
-
-            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-            unlink(path);
-            continue;
-        }
         if (len != 24 || strcmp(e->d_name + 20, ".log"))
             continue;
         base = strtoll(e->d_name, &end, 10);
