@@ -135,7 +135,8 @@ static void check_offset_index(struct verify *v, const char *path, int64_t base,
         uint64_t pos = zc_be32(e + i + 4);
         ssize_t at = find_pos(l, pos);
 
-        if (i > 0 && off == base && pos == 0 && all_zero_from(e + i, len - i)) {
+        /* (0, 0) is never written: the first batch gets no entry. */
+        if (off == base && pos == 0 && all_zero_from(e + i, len - i)) {
             problem(v, "%s: %zu preallocated entries never trimmed (not shut down cleanly)",
                     path, (len - i) / ZC_INDEX_OFFSET);
             break;
@@ -171,7 +172,7 @@ static void check_time_index(struct verify *v, const char *path, int64_t base,
         int64_t ts = (int64_t)zc_be64(e + i);
         int64_t off = base + (int32_t)zc_be32(e + i + 8);
 
-        if (i > 0 && ts == 0 && off == base && all_zero_from(e + i, len - i)) {
+        if (ts == 0 && off == base && all_zero_from(e + i, len - i)) {
             problem(v, "%s: %zu preallocated entries never trimmed (not shut down cleanly)",
                     path, (len - i) / ZC_INDEX_TIME);
             break;

@@ -149,6 +149,36 @@ int main(void)
     t_is_int(run(args), 1, "verify: no clean-shutdown marker is reported");
     t_ok(strstr(out, "no clean-shutdown marker") != NULL, "as such");
 
+    /* A store that died without closing (mmap mode: the active segment and
+     * its indexes still at their preallocated length). */
+    {
+        struct zc_log_config mcfg = { .segment_bytes = 16 << 10, .append_mode = ZC_LOG_APPEND_MMAP };
+        const char *dead = tl_dir("dead");
+        pid_t pid = fork();
+        int st;
+
+        if (pid == 0) {
+            zc_log_open(dead, &mcfg, &log);
+            zc_log_topic_create(log, "d", 1, NULL);
+            for (int i = 0; i < 30; i++) {
+                size_t n = tl_batch(buf, sizeof(buf), 1, 1000, (unsigned)i, 1);
+
+                zc_log_append(zc_log_partition(log, "d", 0), buf, n, 0, NULL);
+            }
+            _exit(0);                   /* no zc_log_close */
+        }
+        waitpid(pid, &st, 0);
+        snprintf(args, sizeof(args), "verify '%s'", dead);
+        t_is_int(run(args), 1, "verify: a store that died is not clean");
+        t_ok(strstr(out, "zero-filled tail") && strstr(out, "never trimmed"),
+             "the untrimmed segment and index are named");
+        snprintf(args, sizeof(args), "verify '%s' --repair", dead);
+        t_is_int(run(args), 0, "--repair makes it clean");
+        zc_log_open(dead, &mcfg, &log);
+        t_is_int(zc_log_end_offset(zc_log_partition(log, "d", 0)), 30, "with all 30 appends");
+        zc_log_close(log);
+    }
+
     t_is_int(run("nope"), 2, "unknown subcommand: exit 2");
     t_is_int(run("dump /nonexistent/00000000000000000000.log"), 3, "dump of a missing file: exit 3");
     return t_done();
