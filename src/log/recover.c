@@ -120,6 +120,13 @@ out:
     return ret;
 }
 
+static int cmp_base(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 /* Base offsets of the .log files in @dir, sorted. */
 static int list_segments(const char *dir, int64_t **out, size_t *n)
 {
@@ -158,13 +165,7 @@ static int list_segments(const char *dir, int64_t **out, size_t *n)
         free(v);
         return ret;
     }
-    for (size_t i = 1; i < *n; i++)        /* insertion sort: few segments */
-        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            int64_t t = v[j];
-
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    qsort(v, *n, sizeof(*v), cmp_base);
     *out = v;
     return 0;
 }
