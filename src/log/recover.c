@@ -165,7 +165,8 @@ static int list_segments(const char *dir, int64_t **out, size_t *n)
         free(v);
         return ret;
     }
-    qsort(v, *n, sizeof(*v), cmp_base);
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), cmp_base);
     *out = v;
     return 0;
 }

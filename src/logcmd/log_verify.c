@@ -224,7 +224,8 @@ static void verify_partition(struct verify *v, const char *pdir)
     closedir(d);
     if (n == 0)
         problem(v, "%s: no segment", pdir);
-    qsort(bases, n, sizeof(*bases), cmp_i64);
+    if (n > 1)
+        qsort(bases, n, sizeof(*bases), cmp_i64);
     for (size_t i = 0; i < n; i++) {
         struct batch_list l = { 0 };
         struct zc_log_scan scan;
