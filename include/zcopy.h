@@ -62,8 +62,10 @@ void zc_ctx_free(zc_ctx *ctx);
  * call returns a short count (or 0), never raises SIGBUS, never spins.
  *
  * Return: bytes moved (> 0); 0 at end of input; or
- *   -EINVAL     the method cannot serve this fd pair (ZC_AUTO never returns it
- *               where ZC_READWRITE would succeed), or a bad argument
+ *   a refusal   the method cannot serve this fd pair here: see
+ *               zc_method_refused(). ZC_AUTO falls back on these and never
+ *               returns one where ZC_READWRITE would succeed.
+ *   -EINVAL     also a bad argument
  *   -EBADF      a fd is not open, or not open for the needed direction
  *   -EAGAIN     non-blocking fd, nothing moved
  *   -EPIPE, -ECONNRESET   the peer went away (no SIGPIPE is raised)
@@ -72,6 +74,25 @@ void zc_ctx_free(zc_ctx *ctx);
  *   other -errno from the underlying calls */
 ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                     size_t count, enum zc_method method);
+
+/* zc_method_refused - whether @err, a return of zc_transfer(), means "this
+ * method cannot serve this fd pair here" rather than "the transfer failed":
+ * a caller that named a method then retries with another one (or ZC_AUTO),
+ * which is what ZC_AUTO does along its chain. The refusals, and who answers
+ * them:
+ *   -EINVAL      the fd kinds do not fit the method (sendfile from a pipe,
+ *                splice into an O_APPEND file, copy_file_range to a socket)
+ *   -ENOSYS      the kernel lacks the call
+ *   -EOPNOTSUPP  the file system lacks the operation, or the library was
+ *                built without it (uring without liburing)
+ *   -EXDEV       copy_file_range across file systems
+ *   -EPERM       a seccomp policy or sysctl refuses the call (Docker's
+ *                default profile refuses io_uring this way); also what a
+ *                sealed or immutable target answers every method, so a
+ *                fallback then fails with -EPERM too
+ * Nothing has moved when a method refuses: *offset is unchanged.
+ * Return: 1 for a refusal, 0 for anything else (counts, -EAGAIN, I/O errors). */
+int zc_method_refused(ssize_t err);
 
 /* zc_method_name - "sendfile" for ZC_SENDFILE; "unknown" for values out of range. */
 const char *zc_method_name(enum zc_method m);

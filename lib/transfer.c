@@ -177,8 +177,9 @@ static void memo_learn(zc_ctx *ctx, const struct fd_pair *fp, uint32_t refused,
     m->dead |= refused;
 }
 
-/* "This method cannot serve this pair", as opposed to "the copy failed". */
-static bool method_refused(ssize_t err)
+/* The one definition of a refusal, for ZC_AUTO's chain and for callers that
+ * name a method (the server). */
+ZC_EXPORT int zc_method_refused(ssize_t err)
 {
     return err == -EINVAL || err == -ENOSYS || err == -EXDEV ||
            err == -EOPNOTSUPP || err == -EPERM;
@@ -282,7 +283,7 @@ static ssize_t run_auto(zc_ctx *ctx, const struct fd_pair *pair, int out_fd,
             continue;
         *used = m;
         ret = run_method(ctx, m, out_fd, in_fd, off, count);
-        if (last || !method_refused(ret))
+        if (last || !zc_method_refused(ret))
             break;
         note_fallback(ctx, m, next_live(chain, i, dead | ctx->dead_all), ret);
         refused |= 1u << m;

@@ -174,9 +174,8 @@ struct bench_job {
 uint64_t bench_transfers_for(uint64_t size);
 
 /* Run once. Return: 0, or -errno: a refusal (nothing moved, the method
- * cannot serve the pair) is told apart by bench_is_refusal(). */
+ * cannot serve the pair) is told apart by zc_method_refused(). */
 int bench_run_once(zc_ctx *ctx, const struct bench_job *job, struct bench_sample *s);
-bool bench_is_refusal(int err);
 
 /* The row of every output: one method x sink, medians over its runs. */
 struct bench_record {

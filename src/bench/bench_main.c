@@ -178,7 +178,7 @@ int cmd_bench(int argc, char **argv)
             alarm(0);
             zc_ctx_free(ctx);
             if (ret < 0) {
-                r->status = bench_is_refusal(ret) && s->bytes == 0 ? BENCH_REFUSED
+                r->status = zc_method_refused(ret) && s->bytes == 0 ? BENCH_REFUSED
                                                                    : BENCH_FAILED;
                 r->error = ret;
                 continue;

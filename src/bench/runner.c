@@ -40,12 +40,6 @@ uint64_t bench_transfers_for(uint64_t size)
     return n < 1 ? 1 : n > 20000 ? 20000 : n;
 }
 
-bool bench_is_refusal(int err)
-{
-    return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS ||
-           err == -EXDEV || err == -EPERM || err == -ENOTSUP;
-}
-
 int bench_run_once(zc_ctx *ctx, const struct bench_job *job, struct bench_sample *s)
 {
     struct bench_sink_conn conn;

@@ -12,9 +12,10 @@
 #define FIRST_CAP 8                      /* an HTTP response needs 2-3 */
 
 void zc_xmit_init(struct zc_xmit *x, zc_ctx *zc, enum zc_method method,
-                  const char *who)
+                  const char *who, unsigned id)
 {
-    *x = (struct zc_xmit){ .zc = zc, .method = method, .who = who };
+    *x = (struct zc_xmit){ .zc = zc, .method = method, .resolved = ZC_AUTO,
+                           .who = who ? who : "zcopy", .id = id };
 }
 
 static enum zc_method xmit_method(const struct zc_xmit *x)
@@ -24,10 +25,24 @@ static enum zc_method xmit_method(const struct zc_xmit *x)
     return x->is_resolved ? x->resolved : ZC_AUTO;
 }
 
-/* "This method cannot serve the pair" rather than a failed transfer. */
-static bool method_refused(ssize_t err)
+/* Called once auto has settled on a method. When the library fell back on
+ * its way there, the operator learns which method was refused and why: a
+ * seccomp policy that refuses sendfile or splice costs a copy per byte, and
+ * that should not go unnoticed. */
+static void note_method(struct zc_xmit *x, enum zc_method chosen)
 {
-    return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
+    struct zc_stats st;
+
+    if (chosen == x->resolved)
+        return;                         /* said already, or nothing new */
+    zc_ctx_stats(x->zc, &st);
+    if (st.fallback_log_len > 0) {
+        const struct zc_fallback *f = &st.fallback_log[st.fallback_log_len - 1];
+
+        fprintf(stderr, "%s: worker %u: %s refused (%s); bodies now go by %s\n",
+                x->who, x->id, zc_method_name((enum zc_method)f->from),
+                strerror(-f->error), zc_method_name(chosen));
+    }
 }
 
 ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
@@ -37,14 +52,15 @@ ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
     size_t count = len > SIZE_MAX ? SIZE_MAX : (size_t)len;
     ssize_t n = zc_transfer(x->zc, out_fd, in_fd, off, count, m);
 
-    if (n < 0 && m != ZC_AUTO && method_refused(n)) {
+    if (n < 0 && m != ZC_AUTO && zc_method_refused(n)) {
         /* The method cannot serve file -> socket here (resolved earlier and
-         * refused now, or named but unsupported, like copy_file_range):
-         * auto keeps the server serving. */
+         * refused now, named but unsupported, like copy_file_range, or
+         * refused by a seccomp policy): auto keeps the server serving.
+         * Nothing was sent, so *off is where it was. */
         if (x->method != ZC_AUTO && !x->warned) {
-            fprintf(stderr, "%s: method %s cannot send files to sockets here (%s); "
-                    "using auto\n", x->who ? x->who : "zcopy", zc_method_name(m),
-                    strerror((int)-n));
+            /* Said once; from now on this worker uses auto (resolved). */
+            fprintf(stderr, "%s: worker %u: method %s refused (%s); using auto\n",
+                    x->who, x->id, zc_method_name(m), strerror((int)-n));
             x->warned = true;
         }
         x->is_resolved = false;
@@ -58,6 +74,7 @@ ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
         enum zc_method chosen;
 
         if (zc_method_choose(x->zc, out_fd, in_fd, &chosen) == 0) {
+            note_method(x, chosen);
             x->resolved = chosen;
             x->is_resolved = true;
         }

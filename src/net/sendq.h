@@ -49,7 +49,10 @@ struct zc_part {
  * the first file -> socket transfer is remembered (auto fstat()s both fds on
  * every call; a worker only moves regular files to TCP sockets). A named
  * method that refuses the pair (zc_transfer's "cannot serve") is reported
- * once on stderr, prefixed by @who, and auto is used from then on. */
+ * once on stderr, prefixed by @who and the worker's id, and auto is used from
+ * then on; when auto itself settles on a method only after the library fell
+ * back (a seccomp policy refusing sendfile costs a copy per byte), which
+ * method was refused and why is reported too. */
 struct zc_xmit {
     zc_ctx *zc;                     /* borrowed, the worker's */
     enum zc_method method;          /* configured */
@@ -57,11 +60,13 @@ struct zc_xmit {
     bool is_resolved;
     bool warned;                    /* named method refused: said so */
     const char *who;                /* "zcopy serve": message prefix */
+    unsigned id;                    /* the worker's, for messages */
 };
 
-/* zc_xmit_init - @zc borrowed; @method as configured (ZC_AUTO by default). */
+/* zc_xmit_init - @zc borrowed; @method as configured (ZC_AUTO by default);
+ * @who and @id name the worker in messages. */
 void zc_xmit_init(struct zc_xmit *x, zc_ctx *zc, enum zc_method method,
-                  const char *who);
+                  const char *who, unsigned id);
 
 /* zc_xmit_file - send up to @len bytes of @in_fd at *@off to socket
  * @out_fd with the policy above; *@off advances by what was sent.

@@ -2,18 +2,10 @@
  * 100-continue, receive the body into the upload (serve/upload.h), plan
  * the answer. */
 #include <errno.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "serve/conn.h"
 #include "serve/worker.h"
-
-static bool expects_continue(const struct zc_http_req *q)
-{
-    /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
-    return q->version_minor >= 1 && q->expect.len == 12 &&
-           strncasecmp(q->expect.p, "100-continue", 12) == 0;
-}
 
 /* A refused PUT's body was never read, so the connection cannot find the
  * next request: answer and close. */
@@ -51,7 +43,7 @@ void zc_conn_start_upload(struct zc_conn *c)
     }
 
     avail = c->rlen - c->rpos - c->req_len;
-    if (avail == 0 && expects_continue(q) && c->upload.length > 0) {
+    if (avail == 0 && q->expect_continue && c->upload.length > 0) {
         /* The client waits for this before sending the body. A fresh
          * connection's send buffer always has room for it, and the send
          * queue is empty here (one request at a time). */

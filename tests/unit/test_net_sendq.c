@@ -94,7 +94,7 @@ static void test_parts_in_order_with_eagain(zc_ctx *zc)
     expect = malloc(600000);
     got = malloc(600000);
     small_tcp_pair(sp);
-    zc_xmit_init(&x, zc, ZC_AUTO, "test");
+    zc_xmit_init(&x, zc, ZC_AUTO, "test", 0);
     zc_sendq_init(&q);
     for (unsigned i = 0; i < nspec; i++) {
         rel[i] = (struct rel){ .q = &q, .id = (int)i };
@@ -168,7 +168,7 @@ static void test_clear_on_close(zc_ctx *zc)
     int fd = t_pattern_file(1 << 20, false, NULL), sp[2], ret;
 
     small_tcp_pair(sp);
-    zc_xmit_init(&x, zc, ZC_AUTO, "test");
+    zc_xmit_init(&x, zc, ZC_AUTO, "test", 0);
     zc_sendq_init(&q);
     for (int i = 0; i < 3; i++)
         rel[i] = (struct rel){ .q = &q, .id = i };
@@ -205,7 +205,7 @@ static void test_truncated_file_and_growth(zc_ctx *zc)
     ssize_t n;
 
     t_unix_pair(sp);
-    zc_xmit_init(&x, zc, ZC_AUTO, "test");
+    zc_xmit_init(&x, zc, ZC_AUTO, "test", 0);
     zc_sendq_init(&q);
     zc_sendq_push_file(&q, fd, 0, 200, NULL, NULL);   /* the file has 100 */
     ret = zc_sendq_flush(&q, sp[0], &x);
@@ -253,13 +253,13 @@ static void test_xmit_policy(zc_ctx *zc)
     ssize_t n;
 
     t_unix_pair(sp);
-    zc_xmit_init(&x, zc, ZC_AUTO, "test");
+    zc_xmit_init(&x, zc, ZC_AUTO, "test", 0);
     n = zc_xmit_file(&x, sp[0], fd, &off, 32);
     t_is_int((int)n, 32, "auto sends");
     t_ok(x.is_resolved && x.resolved != ZC_AUTO, "auto's choice is remembered (%s)",
          zc_method_name(x.resolved));
     /* copy_file_range cannot write to a socket: reported once, then auto. */
-    zc_xmit_init(&x, zc, ZC_COPY_FILE_RANGE, "test_net_sendq (expected message)");
+    zc_xmit_init(&x, zc, ZC_COPY_FILE_RANGE, "test_net_sendq (expected message)", 0);
     n = zc_xmit_file(&x, sp[0], fd, &off, 32);
     t_is_int((int)n, 32, "a refused method falls back to auto and sends");
     t_ok(x.warned, "and says so once");
