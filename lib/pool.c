@@ -1,0 +1,488 @@
+/* pool.c - zc_pool: a memfd of slices filled once and sent to many fds by
+ * reference, whose sent bytes never change.
+ *
+ * Why a memfd: sendfile and splice take pages of a file by reference, and a
+ * memfd is a file whose pages the program writes directly through a shared
+ * mapping. Sealed against shrinking and growing, its mapping can never raise
+ * SIGBUS, in this process or in one it is passed to.
+ *
+ * Why punching holes: after sendfile/splice returns, pipe buffers and socket
+ * buffers (a TCP write queue not yet transmitted, an AF_UNIX receive queue,
+ * a loopback receiver's queue) hold references to the very pages of the
+ * memfd. Writing into them changes what a slow receiver gets. The kernel
+ * gives no cheap proof of when its last reference goes (SIOCOUTQ covers
+ * AF_UNIX only: loopback TCP is acknowledged on arrival, not on read, and a
+ * pipe's reader may splice the pages on). So a page that was sent is never
+ * written again: FALLOC_FL_PUNCH_HOLE removes it from the memfd (the queues
+ * keep it alive, unchanged, until they drop it) and MADV_POPULATE_WRITE puts
+ * a fresh zeroed page in its place. Punching and populating are batched over
+ * runs of released pages, so their syscalls are amortized; the page
+ * allocation and zeroing are the price, measured in docs/METHODS.md.
+ *
+ * The pool's mapping is marked MADV_NOHUGEPAGE: punching part of a large
+ * folio may zero that part in place when the folio cannot be split, which
+ * would change bytes in flight. Order-0 pages are always removed whole. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Fresh pages are prepared this many at a time at most, so one fallocate
+ * and one madvise serve many slices (1 MiB of 4 KiB pages). */
+#define PREPARE_BATCH_PAGES 256u
+/* A pool's page map is one byte a page: keep it sane. */
+#define POOL_MAX_BYTES ((size_t)1 << 40)
+#define POOL_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+enum page_state {
+    PG_HOLE,    /* no page in the memfd: must be populated before use */
+    PG_READY,   /* present, free, referenced by nobody else */
+    PG_USED,    /* in a slice, still writable (never sent) */
+    PG_FROZEN,  /* in a slice that was sent or shared */
+    PG_STALE,   /* free, but the kernel or another process may still
+                 * reference it: punched before reuse, never written */
+};
+
+struct zc_pool {
+    int fd;
+    bool owner;             /* created here: may allocate and write */
+    bool populate_missing;  /* kernel lacks MADV_POPULATE_WRITE (< 5.14) */
+    unsigned char *base;
+    size_t size, page, npages;
+    size_t cursor;          /* next-fit: where the last allocation ended */
+    uint8_t *state;         /* enum page_state, one per page (owner only) */
+    struct zc_pool_stats stats;
+};
+
+static int pool_fallocate(zc_pool *p, int mode, size_t first, size_t n)
+{
+    int ret;
+
+    do {
+        p->stats.syscalls++;
+        ret = fallocate(p->fd, mode, (off_t)(first * p->page), (off_t)(n * p->page));
+    } while (ret < 0 && errno == EINTR);
+    return ret < 0 ? -errno : 0;
+}
+
+/* Put present, zeroed, writable pages at [first, first + n): no fault and no
+ * SIGBUS later while the owner fills them; an allocation failure is an
+ * error code here instead. */
+static int pool_populate(zc_pool *p, size_t first, size_t n)
+{
+    int ret;
+
+    if (!p->populate_missing) {
+        do {
+            p->stats.syscalls++;
+            ret = madvise(p->base + first * p->page, n * p->page, MADV_POPULATE_WRITE);
+        } while (ret < 0 && errno == EINTR);
+        if (ret == 0)
+            return 0;
+        if (errno != EINVAL)
+            return errno == EFAULT || errno == EHWPOISON ? -ENOMEM : -errno;
+        p->populate_missing = true;
+    }
+    /* Older kernels: allocate the pages in the memfd; the first write to
+     * each then only maps it. */
+    return pool_fallocate(p, FALLOC_FL_KEEP_SIZE, first, n);
+}
+
+static size_t pages_for(const zc_pool *p, size_t len)
+{
+    return (len + p->page - 1) / p->page;
+}
+
+static void set_state(zc_pool *p, size_t first, size_t n, enum page_state st)
+{
+    memset(p->state + first, st, n);
+}
+
+static bool reusable(uint8_t st)
+{
+    return st == PG_HOLE || st == PG_READY || st == PG_STALE;
+}
+
+/* Make [first, first + n) READY. Stale and missing pages are replaced by
+ * fresh ones, together with the stale or missing pages that follow (up to a
+ * batch), so the next allocations find them ready. */
+static int prepare(zc_pool *p, size_t first, size_t n)
+{
+    size_t i = first, end = first + n;
+
+    while (i < end) {
+        size_t j, limit;
+        bool stale = false;
+        int ret;
+
+        if (p->state[i] == PG_READY) {
+            i++;
+            continue;
+        }
+        limit = i + (n > PREPARE_BATCH_PAGES ? n : PREPARE_BATCH_PAGES);
+        if (limit > p->npages)
+            limit = p->npages;
+        for (j = i; j < limit && (p->state[j] == PG_HOLE || p->state[j] == PG_STALE); j++)
+            stale |= p->state[j] == PG_STALE;
+        if (stale) {
+            ret = pool_fallocate(p, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, i, j - i);
+            if (ret < 0)
+                return ret;
+            for (size_t k = i; k < j; k++)
+                p->stats.pages_punched += p->state[k] == PG_STALE;
+            set_state(p, i, j - i, PG_HOLE);
+        }
+        ret = pool_populate(p, i, j - i);
+        if (ret < 0)
+            return ret;
+        set_state(p, i, j - i, PG_READY);
+        i = j;
+    }
+    return 0;
+}
+
+/* First run of @n reusable pages at or after @from and before @to. */
+static bool find_run(const zc_pool *p, size_t n, size_t from, size_t to, size_t *out)
+{
+    size_t run = 0;
+
+    for (size_t i = from; i < to; i++) {
+        run = reusable(p->state[i]) ? run + 1 : 0;
+        if (run == n) {
+            *out = i + 1 - n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The page range of a slice this pool handed out and has not taken back:
+ * every page in a slice state, the first one aligned. */
+static int slice_pages(const zc_pool *p, const struct zc_slice *s, size_t *first,
+                       size_t *n)
+{
+    if (!p || !s || !p->owner || s->len == 0 || s->off < 0 ||
+        (size_t)s->off % p->page || (size_t)s->off >= p->size ||
+        s->len > p->size - (size_t)s->off || s->data != p->base + s->off)
+        return -EINVAL;
+    *first = (size_t)s->off / p->page;
+    *n = pages_for(p, s->len);
+    for (size_t i = *first; i < *first + *n; i++)
+        if (p->state[i] != PG_USED && p->state[i] != PG_FROZEN)
+            return -EINVAL;
+    return 0;
+}
+
+static int pool_map(zc_pool *p, int prot)
+{
+    void *addr = mmap(NULL, p->size, prot, MAP_SHARED, p->fd, 0);
+
+    if (addr == MAP_FAILED)
+        return -errno;
+    p->base = addr;
+    /* Best effort: a kernel that cannot say "no huge pages" here would not
+     * use them for a memfd under the default shmem_enabled=never. */
+    madvise(addr, p->size, MADV_NOHUGEPAGE);
+    return 0;
+}
+
+static zc_pool *pool_alloc_struct(void)
+{
+    zc_pool *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    p->fd = -1;
+    p->page = (size_t)sysconf(_SC_PAGESIZE);
+    return p;
+}
+
+ZC_EXPORT void zc_pool_free(zc_pool *p)
+{
+    if (!p)
+        return;
+    if (p->base)
+        munmap(p->base, p->size);
+    if (p->fd >= 0)
+        close(p->fd);
+    free(p->state);
+    free(p);
+}
+
+ZC_EXPORT int zc_pool_new(zc_pool **out, size_t size)
+{
+    zc_pool *p;
+    int ret;
+
+    if (!out || size == 0 || size > POOL_MAX_BYTES)
+        return -EINVAL;
+    *out = NULL;
+    p = pool_alloc_struct();
+    if (!p)
+        return -ENOMEM;
+    p->owner = true;
+    p->size = (size + p->page - 1) / p->page * p->page;
+    p->npages = p->size / p->page;
+    p->state = calloc(p->npages, 1);    /* all PG_HOLE */
+    if (!p->state) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    p->fd = memfd_create("zc_pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (p->fd < 0 || ftruncate(p->fd, (off_t)p->size) < 0 ||
+        fcntl(p->fd, F_ADD_SEALS, POOL_SEALS) < 0) {
+        ret = -errno;
+        goto fail;
+    }
+    ret = pool_map(p, PROT_READ | PROT_WRITE);
+    if (ret < 0)
+        goto fail;
+    *out = p;
+    return 0;
+
+fail:
+    zc_pool_free(p);
+    return ret;
+}
+
+ZC_EXPORT int zc_pool_attach(zc_pool **out, int fd)
+{
+    struct stat st;
+    zc_pool *p;
+    int seals, ret;
+
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (fd < 0)
+        return -EBADF;
+    /* Only a memfd that can never shrink is safe to map: a shorter file
+     * would raise SIGBUS on the pages past its end. */
+    seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0)
+        return errno == EBADF ? -EBADF : -EINVAL;
+    if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW))
+        return -EINVAL;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    p = pool_alloc_struct();
+    if (!p)
+        return -ENOMEM;
+    if (st.st_size <= 0 || (size_t)st.st_size % p->page ||
+        (uint64_t)st.st_size > POOL_MAX_BYTES) {
+        ret = -EINVAL;
+        goto fail;
+    }
+    p->size = (size_t)st.st_size;
+    p->npages = p->size / p->page;
+    p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (p->fd < 0) {
+        ret = -errno;
+        goto fail;
+    }
+    ret = pool_map(p, PROT_READ);
+    if (ret < 0)
+        goto fail;
+    *out = p;
+    return 0;
+
+fail:
+    zc_pool_free(p);
+    return ret;
+}
+
+ZC_EXPORT int zc_pool_fd(const zc_pool *p)
+{
+    return p ? p->fd : -EINVAL;
+}
+
+ZC_EXPORT size_t zc_pool_size(const zc_pool *p)
+{
+    return p ? p->size : 0;
+}
+
+ZC_EXPORT int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out)
+{
+    size_t n, first;
+    int ret;
+
+    if (!p || !out)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (!p->owner)
+        return -EPERM;
+    if (len == 0 || len > p->size)
+        return -EINVAL;
+    n = pages_for(p, len);
+    /* Next fit: released slices behind the cursor age while the pool moves
+     * on, so their pages are likelier to have left the queues. */
+    if (!find_run(p, n, p->cursor, p->npages, &first) &&
+        !find_run(p, n, 0, ZC_MIN(p->cursor + n - 1, p->npages), &first)) {
+        p->stats.full++;
+        return -ENOMEM;
+    }
+    ret = prepare(p, first, n);
+    if (ret < 0)
+        return ret;
+    set_state(p, first, n, PG_USED);
+    p->cursor = first + n == p->npages ? 0 : first + n;
+    p->stats.allocs++;
+    out->off = (off_t)(first * p->page);
+    out->len = len;
+    out->data = p->base + out->off;
+    return 0;
+}
+
+ZC_EXPORT int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
+                               struct zc_slice *out)
+{
+    if (!p || !out || len == 0 || off < 0 || (size_t)off >= p->size ||
+        len > p->size - (size_t)off)
+        return -EINVAL;
+    out->off = off;
+    out->len = len;
+    out->data = p->base + off;
+    return 0;
+}
+
+ZC_EXPORT int zc_pool_freeze(zc_pool *p, const struct zc_slice *s)
+{
+    size_t first, n;
+    int ret = slice_pages(p, s, &first, &n);
+
+    if (ret < 0)
+        return ret;
+    set_state(p, first, n, PG_FROZEN);
+    return 0;
+}
+
+ZC_EXPORT int zc_pool_rewrite(zc_pool *p, struct zc_slice *s)
+{
+    size_t first, n;
+    bool frozen = false;
+    int ret = slice_pages(p, s, &first, &n);
+
+    if (ret < 0)
+        return ret;
+    for (size_t i = first; i < first + n; i++)
+        frozen |= p->state[i] == PG_FROZEN;
+    if (!frozen)
+        return 0;
+    /* The whole slice goes: a page partly sent is as referenced as one
+     * fully sent. Fresh pages are zeroed, as documented. */
+    set_state(p, first, n, PG_STALE);
+    ret = prepare(p, first, n);
+    if (ret < 0) {
+        /* The range may be half replaced; it stays with the slice, and a
+         * later release or rewrite punches it again. */
+        set_state(p, first, n, PG_FROZEN);
+        return ret;
+    }
+    set_state(p, first, n, PG_USED);
+    return 0;
+}
+
+ZC_EXPORT int zc_pool_release(zc_pool *p, struct zc_slice *s)
+{
+    size_t first, n;
+    int ret = slice_pages(p, s, &first, &n);
+
+    if (ret < 0)
+        return ret;
+    for (size_t i = first; i < first + n; i++)
+        p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_READY;
+    memset(s, 0, sizeof(*s));
+    return 0;
+}
+
+/* ZC_AUTO through the pool: one fstat of out_fd picks the method and tells
+ * whether the sink takes pages by reference (socket, pipe) or copies them
+ * (regular file). zc_transfer's own ZC_AUTO would fstat both fds. */
+static enum zc_method method_for(zc_pool *p, int out_fd, bool *copies, int *err)
+{
+    struct stat st;
+
+    p->stats.syscalls++;
+    if (fstat(out_fd, &st) < 0) {
+        *err = -errno;
+        return ZC_AUTO;
+    }
+    *err = 0;
+    switch (zc__kind(st.st_mode)) {
+    case ZC_KIND_PIPE:
+        return ZC_SPLICE;
+    case ZC_KIND_FILE:
+        *copies = true;
+        return ZC_SENDFILE;
+    case ZC_KIND_SOCKET:
+    case ZC_KIND_CHAR:
+        return ZC_SENDFILE;
+    default:
+        return ZC_AUTO;
+    }
+}
+
+static bool method_copies(enum zc_method m)
+{
+    return m == ZC_READWRITE || m == ZC_MMAP || m == ZC_DIRECT ||
+           m == ZC_COPY_FILE_RANGE;
+}
+
+ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
+                               const struct zc_slice *s, size_t *pos, size_t count,
+                               enum zc_method method)
+{
+    bool copies = false;
+    size_t first, n;
+    off_t off;
+    ssize_t ret;
+    int err;
+
+    if (!ctx || !p || !s || !pos || (unsigned)method >= ZC_METHOD_COUNT)
+        return -EINVAL;
+    if (p->owner) {
+        err = slice_pages(p, s, &first, &n);
+        if (err < 0)
+            return err;
+    } else if (s->len == 0 || s->off < 0 || (size_t)s->off >= p->size ||
+               s->len > p->size - (size_t)s->off) {
+        return -EINVAL;
+    }
+    if (*pos > s->len)
+        return -EINVAL;
+    p->stats.sends++;
+    if (*pos == s->len || count == 0)
+        return 0;
+    if (count > s->len - *pos)
+        count = s->len - *pos;
+    /* Frozen before the call: a failed or partial send may still have
+     * queued some pages. */
+    if (p->owner)
+        set_state(p, first, n, PG_FROZEN);
+    if (method == ZC_AUTO) {
+        method = method_for(p, out_fd, &copies, &err);
+        if (err < 0)
+            return err;
+    }
+    copies |= method_copies(method);
+    off = s->off + (off_t)*pos;
+    ret = zc_transfer(ctx, out_fd, p->fd, &off, count, method);
+    if (ret > 0) {
+        *pos += (size_t)ret;
+        p->stats.bytes_sent += (uint64_t)ret;
+        if (copies)
+            p->stats.bytes_copied += (uint64_t)ret;
+    }
+    return ret;
+}
+
+ZC_EXPORT void zc_pool_stats(const zc_pool *p, struct zc_pool_stats *out)
+{
+    if (p && out)
+        *out = p->stats;
+}
