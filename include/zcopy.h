@@ -188,7 +188,7 @@ struct zc_pool_stats {
                              * method, or a regular file seen by ZC_AUTO */
     uint64_t pages_punched; /* pages given up to whoever still references
                              * them, replaced by fresh ones */
-    uint64_t syscalls;      /* issued by the pool itself (fallocate, madvise,
+    uint64_t syscalls;      /* issued by the pool itself (fallocate, pwrite,
                              * fstat); the sends are counted in the ctx */
 };
 
@@ -216,12 +216,23 @@ int zc_pool_fd(const zc_pool *p);
 /* zc_pool_size - the pool's size in bytes (a page multiple). */
 size_t zc_pool_size(const zc_pool *p);
 
-/* zc_pool_alloc - a slice of @len bytes, contiguous and page-aligned, its
- * pages present and writable (no fault, no SIGBUS while filling).
+/* zc_pool_alloc - a slice of @len bytes, contiguous and page-aligned. A
+ * range never used, or replaced after it was sent, reads as zeros and takes
+ * fresh pages as it is written (through s->data, a page fault each, or by
+ * zc_pool_write, none); a range released unsent keeps its pages and bytes.
  * Return: 0; -EINVAL (len 0 or larger than the pool); -ENOMEM when no free
  * run of pages is large enough (the pool is full: release slices); -EPERM
  * on an attached pool. */
 int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out);
+
+/* zc_pool_write - copy @len bytes from @buf into the slice at byte @at,
+ * with pwrite(2) into the memfd: no page fault and no page table entry for
+ * fresh pages, which makes it cheaper than writing through s->data where
+ * page faults are dear (virtual machines), at the price of one copy.
+ * Return: @len; -EINVAL (outside the slice, or not a slice of this pool);
+ * -EBUSY for a sent (frozen) slice: zc_pool_rewrite it first; -ENOMEM. */
+ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
+                      const void *buf, size_t len);
 
 /* zc_pool_slice_at - the slice at @off, @len bytes, as another process
  * described it. Only bounds are checked.
@@ -234,10 +245,12 @@ int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
  * freezes implicitly. Return: 0; -EINVAL for a slice not allocated. */
 int zc_pool_freeze(zc_pool *p, const struct zc_slice *s);
 
-/* zc_pool_rewrite - make a frozen slice writable again: its range gets
- * fresh, zeroed pages at the same address; the old pages stay with the
- * queues that hold them. A slice never frozen is left as it is.
- * Return: 0; -EINVAL for a slice not allocated; -ENOMEM. */
+/* zc_pool_rewrite - make a frozen slice writable again: its range is
+ * punched out of the memfd and reads as zeros, taking fresh pages as it is
+ * written; the old pages stay with the queues that hold them. A slice never
+ * frozen is left as it is. Writing to a frozen slice's s->data without
+ * this call changes bytes in flight: the pool cannot stop it.
+ * Return: 0; -EINVAL for a slice not allocated; or fallocate's -errno. */
 int zc_pool_rewrite(zc_pool *p, struct zc_slice *s);
 
 /* zc_pool_release - give the slice back. Its pages are reused only once

@@ -10,14 +10,24 @@
  * buffers (a TCP write queue not yet transmitted, an AF_UNIX receive queue,
  * a loopback receiver's queue) hold references to the very pages of the
  * memfd. Writing into them changes what a slow receiver gets. The kernel
- * gives no cheap proof of when its last reference goes (SIOCOUTQ covers
- * AF_UNIX only: loopback TCP is acknowledged on arrival, not on read, and a
- * pipe's reader may splice the pages on). So a page that was sent is never
- * written again: FALLOC_FL_PUNCH_HOLE removes it from the memfd (the queues
- * keep it alive, unchanged, until they drop it) and MADV_POPULATE_WRITE puts
- * a fresh zeroed page in its place. Punching and populating are batched over
- * runs of released pages, so their syscalls are amortized; the page
- * allocation and zeroing are the price, measured in docs/METHODS.md.
+ * gives no sound proof of when its last reference goes: SIOCOUTQ on
+ * loopback TCP counts bytes acknowledged on arrival, not read; an AF_UNIX
+ * or TCP receiver may splice the pages on into a pipe of its own, and so
+ * may a pipe's reader. So a page that was sent is never written again:
+ * FALLOC_FL_PUNCH_HOLE removes it from the memfd (the queues keep it alive,
+ * unchanged, until they drop it) and the range becomes a hole, which reads
+ * as zeros and gets a fresh page when next written. Punches are batched
+ * over runs of released pages, so their syscalls are amortized; freeing the
+ * old pages and allocating new ones is the price, measured in
+ * docs/METHODS.md.
+ *
+ * Fresh pages come on first write, not up front: through the mapping (a
+ * page fault each) or by zc_pool_write (pwrite into the memfd: no page
+ * table entry to install now, and none to tear down when punched, which is
+ * where most of the cost lies in a virtual machine). A write fault on a
+ * memfd never raises SIGBUS: the file cannot shrink (sealed) and the
+ * kernel's internal tmpfs has no size limit (memory exhaustion is the OOM
+ * killer's, as for any allocation).
  *
  * The pool's mapping is marked MADV_NOHUGEPAGE: punching part of a large
  * folio may zero that part in place when the folio cannot be split, which
@@ -32,16 +42,15 @@
 
 #include "internal.h"
 
-/* Fresh pages are prepared this many at a time at most, so one fallocate
- * and one madvise serve many slices (1 MiB of 4 KiB pages). */
-#define PREPARE_BATCH_PAGES 256u
+/* Stale pages are punched this many at a time at most, so one fallocate
+ * serves many slices (1 MiB of 4 KiB pages). */
+#define PUNCH_BATCH_PAGES 256u
 /* A pool's page map is one byte a page: keep it sane. */
 #define POOL_MAX_BYTES ((size_t)1 << 40)
 #define POOL_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 enum page_state {
-    PG_HOLE,    /* no page in the memfd: must be populated before use */
-    PG_READY,   /* present, free, referenced by nobody else */
+    PG_FREE,    /* free, referenced by nobody else (present or a hole) */
     PG_USED,    /* in a slice, still writable (never sent) */
     PG_FROZEN,  /* in a slice that was sent or shared */
     PG_STALE,   /* free, but the kernel or another process may still
@@ -51,7 +60,6 @@ enum page_state {
 struct zc_pool {
     int fd;
     bool owner;             /* created here: may allocate and write */
-    bool populate_missing;  /* kernel lacks MADV_POPULATE_WRITE (< 5.14) */
     unsigned char *base;
     size_t size, page, npages;
     size_t cursor;          /* next-fit: where the last allocation ended */
@@ -59,38 +67,16 @@ struct zc_pool {
     struct zc_pool_stats stats;
 };
 
-static int pool_fallocate(zc_pool *p, int mode, size_t first, size_t n)
+static int pool_punch(zc_pool *p, size_t first, size_t n)
 {
     int ret;
 
     do {
         p->stats.syscalls++;
-        ret = fallocate(p->fd, mode, (off_t)(first * p->page), (off_t)(n * p->page));
+        ret = fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                        (off_t)(first * p->page), (off_t)(n * p->page));
     } while (ret < 0 && errno == EINTR);
     return ret < 0 ? -errno : 0;
-}
-
-/* Put present, zeroed, writable pages at [first, first + n): no fault and no
- * SIGBUS later while the owner fills them; an allocation failure is an
- * error code here instead. */
-static int pool_populate(zc_pool *p, size_t first, size_t n)
-{
-    int ret;
-
-    if (!p->populate_missing) {
-        do {
-            p->stats.syscalls++;
-            ret = madvise(p->base + first * p->page, n * p->page, MADV_POPULATE_WRITE);
-        } while (ret < 0 && errno == EINTR);
-        if (ret == 0)
-            return 0;
-        if (errno != EINVAL)
-            return errno == EFAULT || errno == EHWPOISON ? -ENOMEM : -errno;
-        p->populate_missing = true;
-    }
-    /* Older kernels: allocate the pages in the memfd; the first write to
-     * each then only maps it. */
-    return pool_fallocate(p, FALLOC_FL_KEEP_SIZE, first, n);
 }
 
 static size_t pages_for(const zc_pool *p, size_t len)
@@ -105,42 +91,36 @@ static void set_state(zc_pool *p, size_t first, size_t n, enum page_state st)
 
 static bool reusable(uint8_t st)
 {
-    return st == PG_HOLE || st == PG_READY || st == PG_STALE;
+    return st == PG_FREE || st == PG_STALE;
 }
 
-/* Make [first, first + n) READY. Stale and missing pages are replaced by
- * fresh ones, together with the stale or missing pages that follow (up to a
- * batch), so the next allocations find them ready. */
+/* Make [first, first + n) free of stale pages: punch them out of the memfd
+ * (the queues keep the old pages; the range becomes a hole that reads as
+ * zeros and gets fresh pages when written). The stale pages that follow are
+ * punched in the same call, up to a batch, so the next allocations find
+ * them clean. */
 static int prepare(zc_pool *p, size_t first, size_t n)
 {
     size_t i = first, end = first + n;
 
     while (i < end) {
         size_t j, limit;
-        bool stale = false;
         int ret;
 
-        if (p->state[i] == PG_READY) {
+        if (p->state[i] != PG_STALE) {
             i++;
             continue;
         }
-        limit = i + (n > PREPARE_BATCH_PAGES ? n : PREPARE_BATCH_PAGES);
+        limit = i + (n > PUNCH_BATCH_PAGES ? n : PUNCH_BATCH_PAGES);
         if (limit > p->npages)
             limit = p->npages;
-        for (j = i; j < limit && (p->state[j] == PG_HOLE || p->state[j] == PG_STALE); j++)
-            stale |= p->state[j] == PG_STALE;
-        if (stale) {
-            ret = pool_fallocate(p, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, i, j - i);
-            if (ret < 0)
-                return ret;
-            for (size_t k = i; k < j; k++)
-                p->stats.pages_punched += p->state[k] == PG_STALE;
-            set_state(p, i, j - i, PG_HOLE);
-        }
-        ret = pool_populate(p, i, j - i);
+        for (j = i; j < limit && p->state[j] == PG_STALE; j++)
+            ;
+        ret = pool_punch(p, i, j - i);
         if (ret < 0)
             return ret;
-        set_state(p, i, j - i, PG_READY);
+        p->stats.pages_punched += j - i;
+        set_state(p, i, j - i, PG_FREE);
         i = j;
     }
     return 0;
@@ -228,7 +208,7 @@ ZC_EXPORT int zc_pool_new(zc_pool **out, size_t size)
     p->owner = true;
     p->size = (size + p->page - 1) / p->page * p->page;
     p->npages = p->size / p->page;
-    p->state = calloc(p->npages, 1);    /* all PG_HOLE */
+    p->state = calloc(p->npages, 1);    /* all PG_FREE */
     if (!p->state) {
         ret = -ENOMEM;
         goto fail;
@@ -350,6 +330,34 @@ ZC_EXPORT int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
     return 0;
 }
 
+ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
+                                const void *buf, size_t len)
+{
+    size_t first, n, done = 0;
+    int ret = slice_pages(p, s, &first, &n);
+
+    if (ret < 0)
+        return ret;
+    if (at > s->len || len > s->len - at)
+        return -EINVAL;
+    for (size_t i = first; i < first + n; i++)
+        if (p->state[i] == PG_FROZEN)
+            return -EBUSY;      /* sent: zc_pool_rewrite first */
+    while (done < len) {
+        ssize_t w;
+
+        p->stats.syscalls++;
+        w = pwrite(p->fd, (const char *)buf + done, len - done,
+                   s->off + (off_t)(at + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
 ZC_EXPORT int zc_pool_freeze(zc_pool *p, const struct zc_slice *s)
 {
     size_t first, n;
@@ -374,7 +382,7 @@ ZC_EXPORT int zc_pool_rewrite(zc_pool *p, struct zc_slice *s)
     if (!frozen)
         return 0;
     /* The whole slice goes: a page partly sent is as referenced as one
-     * fully sent. Fresh pages are zeroed, as documented. */
+     * fully sent. The hole reads as zeros, as documented. */
     set_state(p, first, n, PG_STALE);
     ret = prepare(p, first, n);
     if (ret < 0) {
@@ -395,7 +403,7 @@ ZC_EXPORT int zc_pool_release(zc_pool *p, struct zc_slice *s)
     if (ret < 0)
         return ret;
     for (size_t i = first; i < first + n; i++)
-        p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_READY;
+        p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_FREE;
     memset(s, 0, sizeof(*s));
     return 0;
 }
