@@ -338,7 +338,7 @@ struct bench_cow {
     char fs_skip[160];                  /* why the file system part did not run */
     uint64_t file_size;
     double ficlone_ms, cfr_ms, rw_ms;   /* median of rounds */
-    double ficlone_mib, cfr_mib, rw_mib;/* new blocks used, MiB (statvfs) */
+    double ficlone_mib, cfr_mib, rw_mib;/* MiB of blocks not shared (FIEMAP) */
 };
 void bench_cow_measure(struct bench_cow *c, uint64_t slice, const char *dir);
 /* Unmount the XFS image if a signal cut the measurement short. */

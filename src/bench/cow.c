@@ -8,11 +8,13 @@
  *   - a memcpy of the slice: what copying before every write would cost.
  * In the file system (root only): a file copied by FICLONE (reflink: blocks
  * shared until written), by copy_file_range and by read/write, on an XFS
- * image with reflink=1 mounted on a loop device; the blocks each copy used
- * are read from statvfs. XFS may serve copy_file_range by reflink too:
- * the blocks column says whether it did. */
+ * image with reflink=1 mounted on a loop device; FIEMAP then says how much
+ * of each copy shares its blocks with the source (FIEMAP_EXTENT_SHARED) and
+ * how much has blocks of its own. XFS may serve copy_file_range by reflink
+ * too: the shared figure says whether it did. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <math.h>
 #include <signal.h>
@@ -23,7 +25,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +33,9 @@
 
 #define MEM_ROUNDS 2000
 #define MEM_BUDGET_S 0.5
-#define FS_FILE ((uint64_t)256 << 20)
-#define FS_IMAGE "800M"
+#define FS_FILE ((uint64_t)64 << 20)
+#define FS_IMAGE "400M"
+#define FIEMAP_BATCH 64
 #define FS_ROUNDS 3
 
 static char mount_dir[512];
@@ -129,13 +131,38 @@ static int run(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static double used_mib(const char *dir)
+/* MiB of @fd's extents that have blocks of their own (not shared with
+ * another file by reflink). NaN if FIEMAP fails. */
+static double own_mib(int fd)
 {
-    struct statvfs v;
+    struct fiemap *fm = calloc(1, sizeof(*fm) + FIEMAP_BATCH * sizeof(struct fiemap_extent));
+    uint64_t start = 0, own = 0;
+    bool last = false;
 
-    if (statvfs(dir, &v) < 0)
+    if (!fm)
         return NAN;
-    return (double)(v.f_blocks - v.f_bfree) * (double)v.f_frsize / (1 << 20);
+    while (!last) {
+        fm->fm_start = start;
+        fm->fm_length = FIEMAP_MAX_OFFSET - start;
+        fm->fm_flags = FIEMAP_FLAG_SYNC;
+        fm->fm_extent_count = FIEMAP_BATCH;
+        if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0) {
+            free(fm);
+            return NAN;
+        }
+        if (fm->fm_mapped_extents == 0)
+            break;
+        for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {
+            const struct fiemap_extent *e = &fm->fm_extents[i];
+
+            if (!(e->fe_flags & FIEMAP_EXTENT_SHARED))
+                own += e->fe_length;
+            last |= (e->fe_flags & FIEMAP_EXTENT_LAST) != 0;
+            start = e->fe_logical + e->fe_length;
+        }
+    }
+    free(fm);
+    return (double)own / (1 << 20);
 }
 
 enum fs_copy { COPY_FICLONE, COPY_CFR, COPY_RW };
@@ -174,12 +201,12 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* One copy of @src into a new file, timed to fsync (a clone and a copy are
- * both done when they are on disk), with the blocks it added. */
+ * both done when they are on disk), with the MiB of blocks of its own. */
 static int time_copy(enum fs_copy how, const char *src, int round, double *ms,
                      double *mib)
 {
     char dst[600];
-    double t0, before;
+    double t0;
     int in, out, ret;
 
     snprintf(dst, sizeof(dst), "%s/copy.%d.%d", mount_dir, (int)how, round);
@@ -189,14 +216,12 @@ static int time_copy(enum fs_copy how, const char *src, int round, double *ms,
         ret = -errno;
         goto out;
     }
-    sync();
-    before = used_mib(mount_dir);
     t0 = now_s();
     ret = copy_file(how, in, out, FS_FILE);
     if (ret == 0 && fsync(out) < 0)
         ret = -errno;
     *ms = (now_s() - t0) * 1e3;
-    *mib = used_mib(mount_dir) - before;
+    *mib = ret == 0 ? own_mib(out) : NAN;
 out:
     if (in >= 0)
         close(in);

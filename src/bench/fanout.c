@@ -34,9 +34,10 @@
 
 #define FINISH_TIMEOUT_S 120
 #define DELIVER_PER_RUN ((uint64_t)256 << 20)
-/* The pool holds one message at a time; the rest is room for replaced
- * pages to be prepared in batches. */
-#define POOL_BYTES ((size_t)4 << 20)
+/* The pool holds one message at a time; the rest is room for released
+ * pages to be punched in batches. Small enough that every run wraps round
+ * it many times: steady state, replaced pages included. */
+#define POOL_BYTES ((size_t)1 << 20)
 
 static const char *const fanout_names[BENCH_FANOUT_METHOD_COUNT] = {
     [BENCH_FANOUT_WRITE] = "write",

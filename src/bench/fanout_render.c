@@ -90,9 +90,9 @@ void bench_fanout_comparison(const struct bench_fanout_report *r, int row, char 
         return;
     if (r->cow.fs_done)
         snprintf(out + used, len - used,
-            "; XFS (reflink=1, loop image), %llu MiB file: FICLONE %.1f ms using %.1f MiB "
-            "of new blocks, copy_file_range %.1f ms / %.1f MiB, read+write %.1f ms / "
-            "%.1f MiB", (unsigned long long)(r->cow.file_size >> 20), r->cow.ficlone_ms,
+            "; XFS (reflink=1, loop image), %llu MiB file copied to fsync: FICLONE %.1f ms, "
+            "%.1f MiB of blocks its own (not shared); copy_file_range %.1f ms, %.1f MiB own; "
+            "read+write %.1f ms, %.1f MiB own", (unsigned long long)(r->cow.file_size >> 20), r->cow.ficlone_ms,
             r->cow.ficlone_mib, r->cow.cfr_ms, r->cow.cfr_mib, r->cow.rw_ms,
             r->cow.rw_mib);
     else
@@ -342,11 +342,11 @@ int bench_fanout_render_json(FILE *out, const struct bench_fanout_report *r)
         jstr(out, c->fs_skip);
     fprintf(out, ", \"file_size\": %llu", (unsigned long long)c->file_size);
     jnum(out, "ficlone_ms", c->ficlone_ms);
-    jnum(out, "ficlone_new_mib", c->ficlone_mib);
+    jnum(out, "ficlone_own_mib", c->ficlone_mib);
     jnum(out, "copy_file_range_ms", c->cfr_ms);
-    jnum(out, "copy_file_range_new_mib", c->cfr_mib);
+    jnum(out, "copy_file_range_own_mib", c->cfr_mib);
     jnum(out, "read_write_ms", c->rw_ms);
-    jnum(out, "read_write_new_mib", c->rw_mib);
+    jnum(out, "read_write_own_mib", c->rw_mib);
     fputs("}}\n}\n", out);
     return ferror(out) ? -1 : 0;
 }
