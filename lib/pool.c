@@ -45,6 +45,8 @@
 /* Stale pages are punched this many at a time at most, so one fallocate
  * serves many slices (1 MiB of 4 KiB pages). */
 #define PUNCH_BATCH_PAGES 256u
+/* Slices up to this size fan out by tee (pipe-max-size by default). */
+#define TEE_MAX ((size_t)1 << 20)
 /* A pool's page map is one byte a page: keep it sane. */
 #define POOL_MAX_BYTES ((size_t)1 << 40)
 #define POOL_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
@@ -57,9 +59,27 @@ enum page_state {
                  * reference it: punched before reuse, never written */
 };
 
+/* A pipe the pool owns. bytes: what it holds now. */
+struct pool_pipe {
+    int fd[2];
+    size_t size, bytes;
+};
+
 struct zc_pool {
     int fd;
     bool owner;             /* created here: may allocate and write */
+    bool tee_broken;        /* pipes or tee unavailable: sendfile only */
+    int devnull;            /* where pipes are emptied without a copy */
+    /* Fan-out (see zc_pool_send): src holds the pages of the slice at
+     * src_off, src_len, loaded by one splice; tee duplicates them into hop
+     * for each further receiver, and hop drains into the receiver. hop's
+     * bytes, if any, are the stream of slice hop_off for fd hop_out from
+     * slice position hop_pos. last_off/last_len: the slice last sent whole
+     * from its start, by plain sendfile/splice. */
+    struct pool_pipe src, hop;
+    off_t src_off, hop_off, last_off;
+    size_t src_len, hop_pos, last_len;
+    int hop_out;
     unsigned char *base;
     size_t size, page, npages;
     size_t cursor;          /* next-fit: where the last allocation ended */
@@ -178,14 +198,86 @@ static zc_pool *pool_alloc_struct(void)
     if (!p)
         return NULL;
     p->fd = -1;
+    p->devnull = -1;
+    p->src.fd[0] = p->src.fd[1] = p->hop.fd[0] = p->hop.fd[1] = -1;
+    p->hop_out = -1;
     p->page = (size_t)sysconf(_SC_PAGESIZE);
     return p;
+}
+
+static void pipe_close(struct pool_pipe *pp)
+{
+    for (int i = 0; i < 2; i++) {
+        if (pp->fd[i] >= 0)
+            close(pp->fd[i]);
+        pp->fd[i] = -1;
+    }
+    pp->size = pp->bytes = 0;
+}
+
+/* Empty @pp by splicing into /dev/null (no copy); closed if that fails. */
+static void pipe_empty(zc_pool *p, struct pool_pipe *pp)
+{
+    while (pp->bytes > 0) {
+        ssize_t n;
+
+        p->stats.syscalls++;
+        n = splice(pp->fd[0], NULL, p->devnull, NULL, pp->bytes, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            pipe_close(pp);
+            return;
+        }
+        pp->bytes -= (size_t)n;
+    }
+}
+
+/* A pipe that holds @len bytes at once. */
+static int pipe_ready(zc_pool *p, struct pool_pipe *pp, size_t len)
+{
+    int ret;
+
+    if (pp->fd[0] >= 0 && pp->size >= len)
+        return 0;
+    pipe_close(pp);
+    p->stats.syscalls += 2;
+    if (pipe2(pp->fd, O_CLOEXEC) < 0) {
+        pp->fd[0] = pp->fd[1] = -1;
+        return -errno;
+    }
+    ret = fcntl(pp->fd[1], F_SETPIPE_SZ, (int)ZC_MIN(len, (size_t)INT32_MAX));
+    if (ret < 0 || (size_t)ret < len) {
+        ret = ret < 0 ? -errno : -ENOBUFS;
+        pipe_close(pp);
+        return ret;
+    }
+    pp->size = (size_t)ret;
+    return 0;
+}
+
+/* src must never hand out pages of a range that was released or rewritten
+ * since it was loaded: they are not the slice's bytes any more. */
+static void forget_range(zc_pool *p, off_t off, size_t len)
+{
+    if (p->src_len && p->src_off < off + (off_t)len && off < p->src_off + (off_t)p->src_len) {
+        pipe_empty(p, &p->src);
+        p->src_len = 0;
+    }
+    if (p->hop.bytes && p->hop_off < off + (off_t)len && off < p->hop_off + (off_t)p->hop_pos + (off_t)p->hop.bytes)
+        pipe_empty(p, &p->hop);
+    if (p->last_len && p->last_off < off + (off_t)len && off < p->last_off + (off_t)p->last_len)
+        p->last_len = 0;
 }
 
 ZC_EXPORT void zc_pool_free(zc_pool *p)
 {
     if (!p)
         return;
+    pipe_close(&p->src);
+    pipe_close(&p->hop);
+    if (p->devnull >= 0)
+        close(p->devnull);
     if (p->base)
         munmap(p->base, p->size);
     if (p->fd >= 0)
@@ -222,6 +314,9 @@ ZC_EXPORT int zc_pool_new(zc_pool **out, size_t size)
     ret = pool_map(p, PROT_READ | PROT_WRITE);
     if (ret < 0)
         goto fail;
+    /* Where the fan-out pipes are emptied; without it, no fan-out by tee. */
+    p->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    p->tee_broken = p->devnull < 0;
     *out = p;
     return 0;
 
@@ -381,6 +476,7 @@ ZC_EXPORT int zc_pool_rewrite(zc_pool *p, struct zc_slice *s)
         frozen |= p->state[i] == PG_FROZEN;
     if (!frozen)
         return 0;
+    forget_range(p, s->off, s->len);
     /* The whole slice goes: a page partly sent is as referenced as one
      * fully sent. The hole reads as zeros, as documented. */
     set_state(p, first, n, PG_STALE);
@@ -402,6 +498,7 @@ ZC_EXPORT int zc_pool_release(zc_pool *p, struct zc_slice *s)
 
     if (ret < 0)
         return ret;
+    forget_range(p, s->off, s->len);
     for (size_t i = first; i < first + n; i++)
         p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_FREE;
     memset(s, 0, sizeof(*s));
@@ -441,6 +538,89 @@ static bool method_copies(enum zc_method m)
            m == ZC_COPY_FILE_RANGE;
 }
 
+/* Move what hop holds (the slice's bytes from hop_pos) into out_fd. */
+static ssize_t hop_drain(zc_ctx *ctx, int out_fd, zc_pool *p, size_t count)
+{
+    ssize_t n = zc__transfer_stream(ctx, out_fd, p->hop.fd[0],
+                                    ZC_MIN(count, p->hop.bytes), ZC_SPLICE);
+
+    if (n > 0) {
+        p->hop.bytes -= (size_t)n;
+        p->hop_pos += (size_t)n;
+    } else if (n != -EAGAIN) {
+        pipe_empty(p, &p->hop);     /* they will never reach out_fd */
+    }
+    return n;
+}
+
+/* Put the slice's pages in src: one splice from the memfd, once per slice. */
+static int src_load(zc_pool *p, const struct zc_slice *s)
+{
+    off_t o = s->off;
+    int ret;
+
+    if (p->src_len == s->len && p->src_off == s->off)
+        return 0;
+    pipe_empty(p, &p->src);
+    p->src_len = 0;
+    ret = pipe_ready(p, &p->src, s->len);
+    if (ret < 0)
+        return ret;
+    while (p->src.bytes < s->len) {
+        ssize_t n;
+
+        p->stats.syscalls++;
+        n = splice(p->fd, &o, p->src.fd[1], NULL, s->len - p->src.bytes, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ret = n < 0 ? -errno : -EIO;
+            pipe_empty(p, &p->src);
+            return ret;
+        }
+        p->src.bytes += (size_t)n;
+    }
+    p->src_off = s->off;
+    p->src_len = s->len;
+    return 0;
+}
+
+/* A slice sent whole before, sent again from its start: tee the pages src
+ * holds into hop (it copies pipe buffer references, where sendfile would
+ * look every page up in the memfd again) and splice hop into out_fd.
+ * *handled is false when this path cannot serve the call and nothing moved
+ * or is held: the caller sends the plain way. */
+static ssize_t send_by_tee(zc_ctx *ctx, int out_fd, zc_pool *p, const struct zc_slice *s,
+                           size_t count, bool *handled)
+{
+    ssize_t t, n;
+
+    *handled = false;
+    if (src_load(p, s) < 0 || pipe_ready(p, &p->hop, s->len) < 0) {
+        p->tee_broken = true;
+        return 0;
+    }
+    do {
+        p->stats.syscalls++;
+        t = tee(p->src.fd[0], p->hop.fd[1], s->len, 0);
+    } while (t < 0 && errno == EINTR);
+    if (t > 0)
+        p->hop.bytes = (size_t)t;
+    if (t != (ssize_t)s->len) {
+        pipe_empty(p, &p->hop);
+        if (t < 0)
+            p->tee_broken = true;
+        return 0;
+    }
+    p->hop_off = s->off;
+    p->hop_pos = 0;
+    n = hop_drain(ctx, out_fd, p, count);
+    /* out_fd takes no splice from a pipe (an O_APPEND file): hop was
+     * emptied, nothing moved, the plain way may still serve it. */
+    *handled = n != -EINVAL;
+    return n;
+}
+
 ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
                                const struct zc_slice *s, size_t *pos, size_t count,
                                enum zc_method method)
@@ -478,8 +658,32 @@ ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
             return err;
     }
     copies |= method_copies(method);
+
+    /* Bytes tee'd for an earlier call are the slice's bytes from hop_pos,
+     * whichever fd asked: they go on if this call resumes there. */
+    if (p->hop.bytes) {
+        if (p->hop_off == s->off && p->hop_pos == *pos) {
+            ret = hop_drain(ctx, out_fd, p, count);
+            goto done;
+        }
+        pipe_empty(p, &p->hop);
+    }
+    if (p->owner && !p->tee_broken && *pos == 0 && p->last_len == s->len &&
+        p->last_off == s->off && s->len <= TEE_MAX &&
+        (method == ZC_SENDFILE || method == ZC_SPLICE)) {
+        bool handled;
+
+        ret = send_by_tee(ctx, out_fd, p, s, count, &handled);
+        if (handled)
+            goto done;
+    }
     off = s->off + (off_t)*pos;
     ret = zc_transfer(ctx, out_fd, p->fd, &off, count, method);
+    if (ret > 0 && *pos == 0) {
+        p->last_off = s->off;
+        p->last_len = s->len;
+    }
+done:
     if (ret > 0) {
         *pos += (size_t)ret;
         p->stats.bytes_sent += (uint64_t)ret;

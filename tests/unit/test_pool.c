@@ -391,8 +391,12 @@ static void case_resume(void)
     t_is_int(zc_pool_send(ctx, fds[0], p, &s, &pos, 100, ZC_SPLICE), -EINVAL,
              "resume: a position past the end is -EINVAL");
 
-    /* One blocking send of a whole slice to a roomy pipe: one splice, and
-     * for ZC_AUTO one fstat in the pool to choose it. */
+    /* The slice was sent whole from its start before: sent again from the
+     * start it fans out by tee. Counted exactly: in the ctx the one splice
+     * into the pipe; in the pool the fstat that chose the method (ZC_AUTO),
+     * the two pipes the pool makes on first use (pipe2 + F_SETPIPE_SZ
+     * each), the splice that loads the slice into the first, and the tee
+     * into the second. */
     t_set_nonblock(fds[0], false);
     fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
     zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
@@ -408,7 +412,8 @@ static void case_resume(void)
         struct zc_pool_stats after;
 
         zc_pool_stats(p, &after);
-        t_is_int(after.syscalls - ps.syscalls, 1, "stats: one fstat in the pool");
+        t_is_int(after.syscalls - ps.syscalls, 7,
+                 "stats: fstat, 2 x (pipe2 + fcntl), the load, the tee in the pool");
     }
     t_is_int(read_exact(fds[1], got, s.len), (long long)s.len, "stats: drained");
     zc_pool_free(p);
@@ -416,6 +421,89 @@ static void case_resume(void)
     close(fds[0]);
     close(fds[1]);
     free(got);
+}
+
+/* One slice to several fds: the first by sendfile, the others by tee from
+ * a pipe the pool loaded once, resuming after -EAGAIN with what the pool
+ * holds; then a receiver not reading while the slice's range is reused. */
+static void case_fanout(void)
+{
+    const size_t len = SLICE - 10;
+    uint8_t *got = malloc(SLICE), *want = malloc(SLICE);
+    int a[2], b[2], c[2];
+    struct zc_slice s, again;
+    struct zc_stats cs;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    size_t pos;
+    unsigned eagain = 0;
+    ssize_t n;
+
+    t_pipe(a);
+    t_pipe(b);
+    t_pipe(c);
+    fcntl(a[0], F_SETPIPE_SZ, (int)SLICE);
+    fcntl(c[0], F_SETPIPE_SZ, (int)SLICE);
+    fcntl(b[0], F_SETPIPE_SZ, (int)page_size());
+    t_set_nonblock(b[0], true);
+    zc_pool_new(&p, SLICE);
+    zc_pool_alloc(p, len, &s);
+    t_fill_pattern(s.data, len, 31337);
+    memcpy(want, s.data, len);
+
+    pos = 0;
+    t_is_int(zc_pool_send(ctx, a[0], p, &s, &pos, len, ZC_SENDFILE), (long long)len,
+             "fanout: first receiver, whole slice");
+    pos = 0;
+    for (int i = 0; i < 1000 && pos < len; i++) {
+        n = zc_pool_send(ctx, b[0], p, &s, &pos, len - pos, ZC_SENDFILE);
+        if (n == -EAGAIN) {
+            eagain++;
+            read_exact(b[1], got + pos - page_size(), page_size());
+        } else if (n <= 0) {
+            break;
+        }
+    }
+    t_is_int(pos, (long long)len, "fanout: second receiver (a 4 KiB pipe) got it all");
+    t_ok(eagain > 0, "fanout: ... resuming after -EAGAIN %u times", eagain);
+    read_exact(b[1], got + (len / page_size()) * page_size(), len % page_size());
+    t_ok(memcmp(got, want, len) == 0, "fanout: second receiver byte-exact");
+    pos = 0;
+    t_is_int(zc_pool_send(ctx, c[0], p, &s, &pos, len, ZC_SENDFILE), (long long)len,
+             "fanout: third receiver");
+    zc_ctx_stats(ctx, &cs);
+    t_is_int(cs.method[ZC_SENDFILE].bytes, (long long)len,
+             "fanout: only the first receiver went by sendfile");
+    t_is_int(cs.method[ZC_SPLICE].bytes, 2 * (long long)len,
+             "fanout: the others by tee + splice from the pool's pipe");
+    t_is_int(read_exact(a[1], got, len), (long long)len, "fanout: first drained");
+    t_ok(memcmp(got, want, len) == 0, "fanout: first receiver byte-exact");
+
+    /* c still holds the bytes; the range is handed out again at once. */
+    zc_pool_release(p, &s);
+    t_is_int(zc_pool_alloc(p, len, &again), 0, "fanout: range reallocated");
+    memset(again.data, 0x77, len);
+    pos = 0;
+    t_is_int(zc_pool_send(ctx, a[0], p, &again, &pos, len, ZC_SENDFILE), (long long)len,
+             "fanout: the new slice sent");
+    t_is_int(read_exact(a[1], got, len), (long long)len, "fanout: new bytes drained");
+    t_ok(got[0] == 0x77 && got[len - 1] == 0x77, "fanout: the first resend is the new bytes");
+    pos = 0;
+    t_is_int(zc_pool_send(ctx, a[0], p, &again, &pos, len, ZC_SENDFILE), (long long)len,
+             "fanout: and sent again (by tee: the pool's pipe reloaded)");
+    t_is_int(read_exact(c[1], got, len), (long long)len, "fanout: third drained");
+    t_ok(memcmp(got, want, len) == 0, "fanout: third receiver got the old bytes");
+    t_is_int(read_exact(a[1], got, len), (long long)len, "fanout: tee'd new bytes drained");
+    t_ok(got[0] == 0x77 && got[len - 1] == 0x77, "fanout: the tee'd resend is the new bytes");
+    zc_pool_free(p);
+    zc_ctx_free(ctx);
+    for (int i = 0; i < 2; i++) {
+        close(a[i]);
+        close(b[i]);
+        close(c[i]);
+    }
+    free(got);
+    free(want);
 }
 
 /* A regular file cannot take pages by reference: the stats say copied. */
@@ -577,6 +665,7 @@ int main(void)
     case_attach_refuses();
     case_full();
     case_resume();
+    case_fanout();
     case_file_sink();
     case_bad_slices();
     case_teardown_while_queued();
