@@ -331,7 +331,8 @@ struct bench_fanout_record {
  * against copy_file_range and read/write on XFS. NaN where not measured. */
 struct bench_cow {
     uint64_t slice;                     /* bytes per operation */
-    double pool_rewrite_us;             /* zc_pool_rewrite of a sent slice */
+    double pool_rewrite_us;             /* rewrite a sent slice + zc_pool_write it */
+    double pool_rewrite_map_us;         /* rewrite + memset through the pointer */
     double private_fault_us;            /* MAP_PRIVATE write faults over it */
     double memcpy_us;                   /* memcpy of the slice */
     bool fs_done;
