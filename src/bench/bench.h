@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "zcopy.h"
@@ -236,12 +237,24 @@ int bench_plot(const char *file, const struct bench_report *r);
 const char *bench_errno_name(int err);      /* "EOPNOTSUPP" for -EOPNOTSUPP */
 void bench_format_size(uint64_t bytes, char *out, size_t len);   /* "1 GiB" */
 const char *bench_status_name(enum bench_status s);
+/* @v printed with @fmt, or "-" when it is not a finite number. */
+void bench_format_num(char *out, size_t len, double v, const char *fmt);
 /* "n/a (method refused: EOPNOTSUPP)" for a record that did not run. */
 void bench_status_text(const struct bench_record *r, char *out, size_t len);
 /* A copy of @r with every measured number NaN when it did not run. */
 struct bench_record bench_record_shown(const struct bench_record *r);
 /* The notes every output carries: what the columns mean, what is theory. */
 extern const char *const bench_notes[];
+
+/* util.c: the clock (CLOCK_MONOTONIC seconds), CPU seconds of a timeval,
+ * the median of the finite values among v[0..n) (sorts v; NaN if none), and
+ * a command run with stdout and stderr to /dev/null, inside the network
+ * namespace @ns_fd unless it is -1. Return: its exit status (126: setns
+ * failed, 127: not found), or -errno. */
+double bench_now(void);
+double bench_tv_s(struct timeval tv);
+double bench_median(double *v, size_t n);
+int bench_run_quiet(const char *const argv[], int ns_fd);
 
 /* ---- --fanout: one generated message to N receivers ---------------------- */
 

@@ -58,14 +58,6 @@ void bench_cow_cleanup(void)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void measure_memory(struct bench_cow *c)
 {
     const size_t len = (size_t)c->slice, page = (size_t)sysconf(_SC_PAGESIZE);
@@ -80,24 +72,24 @@ static void measure_memory(struct bench_cow *c)
     memset(dst, 3, len);
     memset(s.data, 1, len);
 
-    t0 = now_s();
-    for (i = 0; i < MEM_ROUNDS && now_s() - t0 < MEM_BUDGET_S; i++) {
+    t0 = bench_now();
+    for (i = 0; i < MEM_ROUNDS && bench_now() - t0 < MEM_BUDGET_S; i++) {
         if (zc_pool_freeze(p, &s) < 0 || zc_pool_rewrite(p, &s) < 0 ||
             zc_pool_write(p, &s, 0, dst, len) != (ssize_t)len)
             goto out;
     }
-    c->pool_rewrite_us = (now_s() - t0) * 1e6 / i;
+    c->pool_rewrite_us = (bench_now() - t0) * 1e6 / i;
 
-    t0 = now_s();
-    for (i = 0; i < MEM_ROUNDS && now_s() - t0 < MEM_BUDGET_S; i++) {
+    t0 = bench_now();
+    for (i = 0; i < MEM_ROUNDS && bench_now() - t0 < MEM_BUDGET_S; i++) {
         if (zc_pool_freeze(p, &s) < 0 || zc_pool_rewrite(p, &s) < 0)
             goto out;
         memset(s.data, i, len);
     }
-    c->pool_rewrite_map_us = (now_s() - t0) * 1e6 / i;
+    c->pool_rewrite_map_us = (bench_now() - t0) * 1e6 / i;
 
-    t0 = now_s();
-    for (i = 0; i < MEM_ROUNDS && now_s() - t0 < MEM_BUDGET_S; i++) {
+    t0 = bench_now();
+    for (i = 0; i < MEM_ROUNDS && bench_now() - t0 < MEM_BUDGET_S; i++) {
         uint8_t *priv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
                              zc_pool_fd(p), s.off);
 
@@ -107,40 +99,17 @@ static void measure_memory(struct bench_cow *c)
             priv[o] = 2;                /* one COW fault per page */
         munmap(priv, len);
     }
-    c->private_fault_us = (now_s() - t0) * 1e6 / i;
+    c->private_fault_us = (bench_now() - t0) * 1e6 / i;
 
-    t0 = now_s();
-    for (i = 0; i < MEM_ROUNDS && now_s() - t0 < MEM_BUDGET_S; i++) {
+    t0 = bench_now();
+    for (i = 0; i < MEM_ROUNDS && bench_now() - t0 < MEM_BUDGET_S; i++) {
         memcpy(dst, s.data, len);
         __asm__ volatile("" : : "r"(dst) : "memory");
     }
-    c->memcpy_us = (now_s() - t0) * 1e6 / i;
+    c->memcpy_us = (bench_now() - t0) * 1e6 / i;
 out:
     zc_pool_free(p);
     free(dst);
-}
-
-/* Run a command quietly. Return: its exit status, or -errno. */
-static int run(char *const argv[])
-{
-    int status;
-    pid_t pid = fork();
-
-    if (pid < 0)
-        return -errno;
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-
-        if (null >= 0) {
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (waitpid(pid, &status, 0) < 0)
-        return -errno;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 /* MiB of @fd's extents that have blocks of their own (not shared with
@@ -205,13 +174,6 @@ static int copy_file(enum fs_copy how, int in, int out, uint64_t size)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* One copy of @src into a new file, timed to fsync (a clone and a copy are
  * both done when they are on disk), with the MiB of blocks of its own. */
 static int time_copy(enum fs_copy how, const char *src, int round, double *ms,
@@ -228,11 +190,11 @@ static int time_copy(enum fs_copy how, const char *src, int round, double *ms,
         ret = -errno;
         goto out;
     }
-    t0 = now_s();
+    t0 = bench_now();
     ret = copy_file(how, in, out, FS_FILE);
     if (ret == 0 && fsync(out) < 0)
         ret = -errno;
-    *ms = (now_s() - t0) * 1e3;
+    *ms = (bench_now() - t0) * 1e3;
     *mib = ret == 0 ? own_mib(out) : NAN;
 out:
     if (in >= 0)
@@ -276,17 +238,17 @@ static void measure_fs(struct bench_cow *c, const char *dir)
     snprintf(image_path, sizeof(image_path), "%s/zcopy-cow-%d.xfs", dir, (int)getpid());
     snprintf(mount_dir, sizeof(mount_dir), "%s/zcopy-cow-%d.mnt", dir, (int)getpid());
     {
-        char *trunc[] = { "truncate", "-s", FS_IMAGE, image_path, NULL };
-        char *mkfs[] = { "mkfs.xfs", "-q", "-f", "-m", "reflink=1", image_path, NULL };
-        char *mnt[] = { "mount", "-o", "loop", image_path, mount_dir, NULL };
+        const char *trunc[] = { "truncate", "-s", FS_IMAGE, image_path, NULL };
+        const char *mkfs[] = { "mkfs.xfs", "-q", "-f", "-m", "reflink=1", image_path, NULL };
+        const char *mnt[] = { "mount", "-o", "loop", image_path, mount_dir, NULL };
 
-        if (run(trunc) != 0) {
+        if (bench_run_quiet(trunc, -1) != 0) {
             snprintf(c->fs_skip, sizeof(c->fs_skip), "skipped: cannot create %s", image_path);
             image_path[0] = '\0';
             mount_dir[0] = '\0';
             return;
         }
-        ret = run(mkfs);
+        ret = bench_run_quiet(mkfs, -1);
         if (ret != 0) {
             snprintf(c->fs_skip, sizeof(c->fs_skip), "skipped: mkfs.xfs -m reflink=1 %s "
                      "(install xfsprogs: scripts/deps.sh bench)",
@@ -295,7 +257,7 @@ static void measure_fs(struct bench_cow *c, const char *dir)
             bench_cow_cleanup();
             return;
         }
-        if (mkdir(mount_dir, 0700) < 0 || run(mnt) != 0) {
+        if (mkdir(mount_dir, 0700) < 0 || bench_run_quiet(mnt, -1) != 0) {
             snprintf(c->fs_skip, sizeof(c->fs_skip),
                      "skipped: mount -o loop failed (no loop devices here?)");
             rmdir(mount_dir);
@@ -317,10 +279,8 @@ static void measure_fs(struct bench_cow *c, const char *dir)
         double *outs_mib[3] = { &c->ficlone_mib, &c->cfr_mib, &c->rw_mib };
 
         for (int how = 0; how < 3; how++) {
-            qsort(ms[how], FS_ROUNDS, sizeof(double), cmp_double);
-            qsort(mib[how], FS_ROUNDS, sizeof(double), cmp_double);
-            *outs_ms[how] = ms[how][FS_ROUNDS / 2];
-            *outs_mib[how] = mib[how][FS_ROUNDS / 2];
+            *outs_ms[how] = bench_median(ms[how], FS_ROUNDS);
+            *outs_mib[how] = bench_median(mib[how], FS_ROUNDS);
         }
         c->fs_done = true;
     }

@@ -69,19 +69,6 @@ uint64_t bench_fanout_messages_for(uint64_t size, unsigned receivers)
     return n < 16 ? 16 : n > 200000 ? 200000 : n;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 /* The state one method keeps across the messages of a run. */
 struct sender {
     const struct bench_fanout_job *job;
@@ -312,7 +299,7 @@ int bench_fanout_run_once(const struct bench_fanout_job *job, struct bench_fanou
         zc_ctx_stats_reset(snd.ctx);
 
     getrusage(RUSAGE_SELF, &r0);
-    t0 = now_s();
+    t0 = bench_now();
     for (uint64_t k = 0; ret == 0 && k < job->messages; k++) {
         switch (job->method) {
         case BENCH_FANOUT_WRITE:
@@ -329,10 +316,10 @@ int bench_fanout_run_once(const struct bench_fanout_job *job, struct bench_fanou
             s->messages++;
             s->delivered += job->size * job->receivers;
         }
-        if ((k & 15) == 15 && now_s() - t0 > job->time_budget_s)
+        if ((k & 15) == 15 && bench_now() - t0 > job->time_budget_s)
             break;
     }
-    s->seconds = now_s() - t0;
+    s->seconds = bench_now() - t0;
     getrusage(RUSAGE_SELF, &r1);
 
     if (snd.pool) {
@@ -347,8 +334,8 @@ int bench_fanout_run_once(const struct bench_fanout_job *job, struct bench_fanou
     }
     s->syscalls = snd.syscalls;
     s->copied = snd.copied;
-    s->user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
-    s->sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+    s->user = bench_tv_s(r1.ru_utime) - bench_tv_s(r0.ru_utime);
+    s->sys = bench_tv_s(r1.ru_stime) - bench_tv_s(r0.ru_stime);
     s->ctx_switches = (uint64_t)((r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw));
     s->page_faults = (uint64_t)((r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt));
     sender_free(&snd);

@@ -23,11 +23,6 @@
 #define RECEIVER_MAX_SECONDS 600
 #define CHECK_STRIDE ((uint64_t)4096)
 
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 /* Every byte at a multiple of CHECK_STRIDE in the stream, and the first of
  * each read, must be its message's byte. */
 static bool check_bytes(const uint8_t *buf, size_t len, uint64_t at, uint64_t size)
@@ -94,8 +89,8 @@ static void __attribute__((noreturn)) receiver_main(int *fds, unsigned n, uint64
         }
     }
     getrusage(RUSAGE_SELF, &r1);
-    rep.user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
-    rep.sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+    rep.user = bench_tv_s(r1.ru_utime) - bench_tv_s(r0.ru_utime);
+    rep.sys = bench_tv_s(r1.ru_stime) - bench_tv_s(r0.ru_stime);
     rep.nvcsw = (uint64_t)(r1.ru_nvcsw - r0.ru_nvcsw);
     rep.nivcsw = (uint64_t)(r1.ru_nivcsw - r0.ru_nivcsw);
     if (write(report_fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))

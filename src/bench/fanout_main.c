@@ -17,26 +17,6 @@
 #define RUN_BUDGET_S 5.0
 #define RUN_LIMIT_S 120
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[k++] = v[i];
-    if (k == 0)
-        return NAN;
-    qsort(v, k, sizeof(v[0]), cmp_double);
-    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-}
-
 static double per_gb(double sec, uint64_t bytes)
 {
     return bytes ? sec / ((double)bytes / 1e9) : NAN;
@@ -60,7 +40,7 @@ static void aggregate(struct bench_fanout_record *r, const struct bench_fanout_s
             const struct bench_fanout_sample *x = &s[i_];            \
             v[i_] = x->messages ? (double)(expr) : NAN;              \
         }                                                            \
-        median(v, runs);                                             \
+        bench_median(v, runs);                                       \
     })
     for (unsigned i = 0; i < runs; i++)
         n += s[i].messages > 0;

@@ -112,10 +112,7 @@ static const char *const heads[C_COUNT] = {
 
 static void num(char *out, double v, const char *fmt)
 {
-    if (isfinite(v))
-        snprintf(out, CELL, fmt, v);
-    else
-        snprintf(out, CELL, "-");
+    bench_format_num(out, CELL, v, fmt);
 }
 
 static void fill_row(char cells[C_COUNT][CELL], const struct bench_fanout_record *r)
