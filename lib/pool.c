@@ -241,11 +241,12 @@ static int pipe_ready(zc_pool *p, struct pool_pipe *pp, size_t len)
     if (pp->fd[0] >= 0 && pp->size >= len)
         return 0;
     pipe_close(pp);
-    p->stats.syscalls += 2;
+    p->stats.syscalls++;
     if (pipe2(pp->fd, O_CLOEXEC) < 0) {
         pp->fd[0] = pp->fd[1] = -1;
         return -errno;
     }
+    p->stats.syscalls++;
     ret = fcntl(pp->fd[1], F_SETPIPE_SZ, (int)ZC_MIN(len, (size_t)INT32_MAX));
     if (ret < 0 || (size_t)ret < len) {
         ret = ret < 0 ? -errno : -ENOBUFS;
