@@ -243,7 +243,7 @@ static void measure_fs(struct bench_cow *c, const char *dir)
         const char *mnt[] = { "mount", "-o", "loop", image_path, mount_dir, NULL };
 
         if (bench_run_quiet(trunc, -1) != 0) {
-            snprintf(c->fs_skip, sizeof(c->fs_skip), "skipped: cannot create %s", image_path);
+            snprintf(c->fs_skip, sizeof(c->fs_skip), "skipped: cannot create %.100s", image_path);
             image_path[0] = '\0';
             mount_dir[0] = '\0';
             return;
