@@ -284,13 +284,18 @@ static int load_topics(struct zc_log *log, bool clean, const struct checkpoint *
             break;
         }
         memcpy(t->name, e->d_name, len - sl);
-        ret = topic_name_ok(t->name) ? path_in(path, log, e->d_name, "") : -EBADMSG;
+        if (!topic_name_ok(t->name)) {
+            free(t);
+            continue;                   /* not ours */
+        }
+        /* A topic file that cannot be read fails the open: skipping it
+         * would make its partitions orphans, and remove_orphans deletes
+         * those. */
+        ret = path_in(path, log, e->d_name, "");
         if (ret == 0)
             ret = zc__log_config_read(path, &t->npart, &t->overrides);
         if (ret < 0) {
             free(t);
-            if (ret == -EBADMSG)
-                continue;               /* not ours */
             break;
         }
         zc__log_config_merge(&t->cfg, &log->cfg, &t->overrides);
