@@ -84,6 +84,8 @@ int zc__log_open(const char *dir, const struct zc_log_config *cfg, unsigned flag
 
 /* config.c */
 void zc__log_config_defaults(struct zc_log_config *c);
+/* -EINVAL when a filled-in (effective) configuration is out of range. */
+int zc__log_config_check(const struct zc_log_config *c);
 void zc__log_config_merge(struct zc_log_config *out, const struct zc_log_config *base,
                           const struct zc_log_config *over);
 int zc__log_config_write(const char *path, int32_t partitions,
