@@ -133,6 +133,14 @@ static void test_offset_overflow(void)
     p = zc_log_partition(log, "t", 0);
     t_is_int(zc_log_end_offset(p), 3, "the batch at INT64_MAX is cut: end offset 3");
     zc_log_close(log);
+
+    /* After a clean shutdown the tail past the last index entry is only
+     * walked: the same header must send the segment to a rebuild. */
+    write_file(seg, buf, n, O_APPEND);
+    t_is_int(zc_log_open(dir, NULL, &log), 0, "open (clean marker present)");
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(zc_log_end_offset(p), 3, "trusted load: the batch at INT64_MAX is cut too");
+    zc_log_close(log);
 }
 
 int main(void)
