@@ -96,8 +96,10 @@ int zc__seg_scan(int fd, int64_t base, struct zc_log_scan *scan,
                                     : "bad batch: length, magic or CRC-32C";
                 break;
             }
+            /* base_offset >= next_offset >= base: the subtraction cannot
+             * overflow, where base_offset + delta could. */
             if (b.base_offset < scan->next_offset || b.last_offset_delta < 0 ||
-                b.records_count < 0 || zc_batch_last_offset(&b) - base > INT32_MAX) {
+                b.records_count < 0 || b.base_offset - base > INT32_MAX - b.last_offset_delta) {
                 scan->problem = "offsets out of order or outside the segment";
                 break;
             }
