@@ -216,6 +216,12 @@ static int on_walk(void *arg, uint64_t pos, const struct zc_batch *b)
     struct zc_log_segment *s = arg;
 
     (void)pos;
+    /* Trusted headers are still checked for what the scan checks on
+     * offsets: one that goes backwards or overflows sends the segment to
+     * a rebuild. */
+    if (b->base_offset < s->next_offset || b->last_offset_delta < 0 ||
+        b->base_offset - s->base_offset > INT32_MAX - b->last_offset_delta)
+        return -EIO;
     if (b->max_timestamp > s->max_timestamp) {
         s->max_timestamp = b->max_timestamp;
         s->max_timestamp_offset = zc_batch_last_offset(b);
