@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "log/crc32c.h"
 #include "log/log_internal.h"
@@ -143,10 +144,234 @@ static void test_offset_overflow(void)
     zc_log_close(log);
 }
 
+/* Mappings in this process of files whose path contains @dir. */
+static int maps_under(const char *dir)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[4600];
+    int n = 0;
+
+    if (!f)
+        abort();
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, dir) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A crash can stop a write after any byte of the last batch: for each
+ * prefix (and a whole batch with its last byte changed) recovery keeps
+ * exactly the batches before it and serves nothing of it. In mmap mode the
+ * prefix is followed by the zeros of the preallocated tail; where the bytes
+ * missing are zeros anyway the batch is whole and byte-exact, and kept. */
+static void test_torn_every_byte(enum zc_log_append_mode mode)
+{
+    struct zc_log_config cfg = { .append_mode = mode, .segment_bytes = 16 << 10 };
+    const char *dir = make_log(mode == ZC_LOG_APPEND_MMAP ? "tornm" : "tornw", 3, &cfg);
+    uint8_t torn[512];
+    char seg[4200];
+    off_t clean;
+    size_t n;
+    int bad = 0, first_bad = -1;
+
+    snprintf(seg, sizeof(seg), "%s/t-0/%020d.log", dir, 0);
+    clean = file_size(seg);
+    n = tl_batch(torn, sizeof(torn), 2, 20, 9, 5);
+    zc_put_be64(torn, 3);
+    for (size_t k = 1; k <= n; k++) {
+        struct zc_log_partition *p;
+        struct zc_log_range r;
+        struct zc_log *log;
+        bool whole = mode == ZC_LOG_APPEND_MMAP && k < n;
+        int64_t end;
+        int ok;
+
+        for (size_t i = k; i < n; i++)
+            whole = whole && torn[i] == 0;
+        end = whole ? 5 : 3;
+
+        if (truncate(seg, clean) < 0)
+            abort();
+        if (k == n)
+            torn[n - 1] ^= 1;           /* whole, but the CRC does not match */
+        write_file(seg, torn, k, O_APPEND);
+        if (k == n)
+            torn[n - 1] ^= 1;
+        if (mode == ZC_LOG_APPEND_MMAP && truncate(seg, 16 << 10) < 0)
+            abort();
+        unlink_in(dir, ".kafka_cleanshutdown");
+        if (zc_log_open(dir, &cfg, &log) < 0)
+            abort();
+        p = zc_log_partition(log, "t", 0);
+        ok = zc_log_end_offset(p) == end && zc_log_read(p, end, 4096, true, &r) == 0 &&
+             r.len == 0;
+        zc_log_range_release(&r);
+        ok = ok && tl_walk(p, 0, NULL, NULL) == end;
+        zc_log_close(log);
+        ok = ok && file_size(seg) == clean + (whole ? (off_t)n : 0);
+        if (!ok && first_bad < 0)
+            first_bad = (int)k;
+        bad += !ok;
+    }
+    t_is_int(bad, 0, "%s: torn after each of %zu bytes: cut to the 3 whole batches "
+             "(first failure at %d)", mode == ZC_LOG_APPEND_MMAP ? "mmap" : "write", n, first_bad);
+}
+
+static size_t batch_at(struct zc_log_partition *p, int64_t offset, struct zc_batch *b,
+                       struct zc_log_range *r)
+{
+    uint8_t h[61];
+
+    if (zc_log_read(p, offset, 1, true, r) < 0 || r->len < 61 ||
+        pread(r->fd, h, 61, r->pos) != 61 || zc_batch_header(h, 61, b) <= 0)
+        return 0;
+    return r->len;
+}
+
+/* Reads at every boundary: an empty partition, the first and last offset
+ * of each segment, the end, past it, below the start after retention,
+ * max_bytes below a batch with and without min_one_batch, a range held
+ * across retention and across a topic delete. */
+static void test_read_boundaries(void)
+{
+    /* Each 2-record batch is ~150 bytes: a segment each. */
+    struct zc_log_config cfg = { .segment_bytes = 200, .retention_bytes = 1 };
+    const char *dir = tl_dir("bounds");
+    struct zc_log_range r, held, held2;
+    struct zc_log_partition *p;
+    struct zc_batch b;
+    struct zc_log *log;
+    int fds = t_count_fds();
+    uint8_t one[4096];
+    size_t n;
+
+    zc_log_open(dir, &cfg, &log);
+    zc_log_topic_create(log, "t", 1, NULL);
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(zc_log_read(p, 0, 100, true, &r), 0, "empty: read at 0");
+    t_is_int((int64_t)r.len, 0, "empty: nothing to send");
+    t_ok(r.segment == NULL && r.fd == -1, "empty: no reference");
+    t_is_int(zc_log_read(p, 1, 100, true, &r), -ERANGE, "empty: read at 1");
+    t_is_int(zc_log_read(p, -1, 100, true, &r), -ERANGE, "empty: read at -1");
+    for (int i = 0; i < 4; i++) {
+        n = tl_batch(buf, sizeof(buf), 2, 20, (unsigned)i, 100 + i);
+        zc_log_append(p, buf, n, 0, NULL);
+    }
+    t_is_int(zc_log_end_offset(p), 8, "4 batches of 2");
+    for (int64_t o = 0; o < 8; o++) {
+        t_ok(batch_at(p, o, &b, &r) > 0 && b.base_offset == (o & ~1) && r.pos == 0,
+             "offset %lld: its batch, at the start of its segment", (long long)o);
+        zc_log_range_release(&r);
+    }
+    t_is_int(zc_log_read(p, 8, 100, true, &r), 0, "read at the end");
+    t_is_int((int64_t)r.len, 0, "nothing to send");
+    t_is_int(zc_log_read(p, 9, 100, true, &r), -ERANGE, "past the end: -ERANGE");
+    t_is_int(zc_log_read(p, 2, 10, false, &r), 0, "max_bytes 10, no min_one_batch");
+    t_is_int((int64_t)r.len, 10, "10 bytes of the batch (a partial batch)");
+    zc_log_range_release(&r);
+    t_is_int(zc_log_read(p, 2, 0, true, &r), 0, "max_bytes 0, min_one_batch");
+    t_is_int((int64_t)r.len, (int64_t)n, "the whole batch");
+    zc_log_range_release(&r);
+    t_is_int(zc_log_read(p, 2, 100000, true, &held), 0, "hold a range on segment 2");
+    t_is_int(zc_log_read(p, 6, 100000, true, &held2), 0, "and one on segment 6");
+    zc_log_tick(log, zc__log_now_ms());
+    t_is_int(zc_log_start_offset(p), 6, "retention left the active segment only");
+    t_is_int(zc_log_read(p, 5, 100, true, &r), -ERANGE, "below the start: -ERANGE");
+    t_is_int(pread(held.fd, one, held.len, held.pos), (ssize_t)held.len,
+             "the held range still reads after its file was deleted");
+    t_ok(zc_batch_check(one, held.len, &b) > 0 && b.base_offset == 2, "and it is the batch");
+    zc_log_range_release(&held);
+    t_is_int(zc_log_topic_delete(log, "t"), 0, "delete the topic with a range held");
+    t_is_int(zc_log_read(p, 6, 100, true, &r), -ENOENT, "reads of the deleted partition: -ENOENT");
+    n = tl_batch(buf, sizeof(buf), 2, 20, 9, 100);
+    t_is_int(zc_log_append(p, buf, n, 0, NULL), -ENOENT, "appends too");
+    t_is_int(pread(held2.fd, one, held2.len, held2.pos), (ssize_t)held2.len,
+             "the held range still reads");
+    zc_log_range_release(&held2);
+    zc_log_close(log);
+    t_is_int(t_count_fds(), fds, "no fd left");
+    t_is_int(maps_under(dir), 0, "no mapping left");
+}
+
+/* Every fd and mapping is released across roll, retention, a range
+ * outliving its segment, topic delete and re-create, and close (mmap mode:
+ * the active segment and both indexes are mapped). */
+static void test_no_leaks(void)
+{
+    struct zc_log_config cfg = { .segment_bytes = 8192, .retention_bytes = 20000,
+                                 .append_mode = ZC_LOG_APPEND_MMAP,
+                                 .index_interval_bytes = 512 };
+    const char *dir = tl_dir("leaks");
+    int fds = t_count_fds();
+    struct zc_log_range held;
+    struct zc_log *log;
+
+    for (int round = 0; round < 3; round++) {
+        struct zc_log_partition *p;
+
+        t_is_int(zc_log_open(dir, &cfg, &log), 0, "round %d: open", round);
+        zc_log_topic_create(log, "t", 2, NULL);
+        p = zc_log_partition(log, "t", round % 2);
+        for (int i = 0; i < 100; i++) {
+            size_t n = tl_batch(buf, sizeof(buf), 1, 700, (unsigned)i, 1000 + i);
+
+            zc_log_append(p, buf, n, 0, NULL);
+            if (i == 10)
+                zc_log_read(p, 3, 1000, true, &held);
+            if (i % 20 == 0)
+                zc_log_tick(log, zc__log_now_ms());
+        }
+        zc_log_range_release(&held);
+        if (round == 1) {
+            zc_log_read(p, zc_log_start_offset(p), 1000, true, &held);
+            zc_log_topic_delete(log, "t");
+            zc_log_range_release(&held);
+        }
+        zc_log_close(log);
+        t_is_int(t_count_fds(), fds, "round %d: no fd left", round);
+        t_is_int(maps_under(dir), 0, "round %d: no mapping left", round);
+    }
+}
+
+/* The tests' private directory goes at exit with everything under it (the
+ * log tests nest DIR/<topic>-<n>/ files; a flat removal left them in /tmp). */
+static void test_tmpdir_removed(void)
+{
+    char path[4200] = "";
+    int fds[2];
+    pid_t pid;
+
+    if (pipe(fds) < 0)
+        abort();
+    pid = fork();
+    if (pid == 0) {
+        const char *dir = tl_dir("nested");
+
+        snprintf(path, sizeof(path), "%s/t-0", dir);
+        mkdir(path, 0755);
+        snprintf(path, sizeof(path), "%s/t-0/%020d.log", dir, 0);
+        write_file(path, "x", 1, 0);
+        if (write(fds[1], t_tmpdir(), strlen(t_tmpdir())) < 0)
+            _exit(1);
+        exit(0);                        /* runs the atexit removal */
+    }
+    close(fds[1]);
+    if (read(fds[0], path, sizeof(path) - 1) <= 0)
+        abort();
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    t_ok(access(path, F_OK) != 0, "a nested tmpdir is removed at exit (%s)", path);
+}
+
 int main(void)
 {
+    test_tmpdir_removed();
     test_unreadable_topic_file();
     test_config_limits();
     test_offset_overflow();
+    test_torn_every_byte(ZC_LOG_APPEND_WRITE);
+    test_torn_every_byte(ZC_LOG_APPEND_MMAP);
+    test_read_boundaries();
+    test_no_leaks();
     return t_done();
 }
