@@ -523,6 +523,40 @@ static void test_guard_chained(void)
     sigaction(SIGBUS, &guard_handler, NULL);
 }
 
+/* Stray files in a partition directory: names with 20 digits that are not
+ * an int64 (99999999999999999999.log), Kafka's .deleted and temp files, an
+ * index without its .log. None is a segment; none may stop the open or
+ * change the log. */
+static void test_stray_files(void)
+{
+    const char *dir = make_log("stray", 5, NULL);
+    static const char *const names[] = {
+        "99999999999999999999.log", "00000000000000000003.log.deleted",
+        "00000000000000000003.log.swap", "x.log.tmp", "00000000000000000100.index",
+        "00000000000000000100.timeindex", "-0000000000000000001.log",
+    };
+    struct zc_log_partition *p;
+    struct zc_log *log;
+    char path[4200];
+    int ret;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/t-0/%s", dir, names[i]);
+        write_file(path, buf, 100, O_TRUNC);
+    }
+    unlink_in(dir, ".kafka_cleanshutdown");
+    ret = zc_log_open(dir, NULL, &log);
+    t_is_int(ret, 0, "open with stray files beside the segments");
+    if (ret < 0)
+        return;
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(zc_log_end_offset(p), 5, "the log is unchanged: end offset 5");
+    t_is_int(tl_walk(p, 0, NULL, NULL), 5, "and reads back");
+    zc_log_close(log);
+    snprintf(path, sizeof(path), "%s/t-0/99999999999999999999.log", dir);
+    t_ok(file_size(path) == 100, "the stray file is left alone");
+}
+
 int main(void)
 {
     /* Recovery does not depend on the filesystem, and the torn-tail test
@@ -534,6 +568,7 @@ int main(void)
     test_unreadable_topic_file();
     test_config_limits();
     test_offset_overflow();
+    test_stray_files();
     test_torn_every_byte(ZC_LOG_APPEND_WRITE);
     test_torn_every_byte(ZC_LOG_APPEND_MMAP);
     test_read_boundaries();
