@@ -151,6 +151,9 @@ int zc__seg_scan(int fd, int64_t base, struct zc_log_scan *scan,
                  int (*fn)(void *arg, uint64_t pos, const struct zc_batch *b,
                            const uint8_t *bytes),
                  void *arg);
+/* zc__log_segment_name - true when @name is a segment file's
+ * (<20 digits>.log, an int64 base offset), with *base set. */
+bool zc__log_segment_name(const char *name, int64_t *base);
 /* zc__partition_load - open the partition's segments; @recover_from: offset
  * from which segments are re-read (INT64_MAX: none, trust them).
  * Return: 0 or -errno. */

@@ -129,6 +129,24 @@ static int cmp_base(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+bool zc__log_segment_name(const char *name, int64_t *base)
+{
+    int64_t v = 0;
+
+    /* Exactly 20 digits and ".log", a value that fits an int64: strtoll
+     * would saturate 99999999999999999999 to INT64_MAX, a file that does
+     * not exist under that name. */
+    if (strlen(name) != 24 || strcmp(name + 20, ".log") || strspn(name, "0123456789") != 20)
+        return false;
+    for (int i = 0; i < 20; i++) {
+        if (v > (INT64_MAX - (name[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    *base = v;
+    return true;
+}
+
 /* Base offsets of the .log files in @dir, sorted. */
 static int list_segments(const char *dir, int64_t **out, size_t *n)
 {
@@ -142,14 +160,9 @@ static int list_segments(const char *dir, int64_t **out, size_t *n)
     if (!d)
         return -errno;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        char *end;
-        long long base;
+        int64_t base;
 
-        if (len != 24 || strcmp(e->d_name + 20, ".log"))
-            continue;
-        base = strtoll(e->d_name, &end, 10);
-        if (end != e->d_name + 20 || base < 0)
+        if (!zc__log_segment_name(e->d_name, &base))
             continue;
         if (*n == cap) {
             int64_t *m = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));

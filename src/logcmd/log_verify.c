@@ -207,10 +207,9 @@ static void verify_partition(struct verify *v, const char *pdir)
         return;
     }
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
+        int64_t base;
 
-        if (len != 24 || strcmp(e->d_name + 20, ".log") ||
-            strspn(e->d_name, "0123456789") != 20)
+        if (!zc__log_segment_name(e->d_name, &base))
             continue;
         if (n == cap) {
             int64_t *m = realloc(bases, (cap = cap ? cap * 2 : 16) * sizeof(*m));
@@ -219,7 +218,7 @@ static void verify_partition(struct verify *v, const char *pdir)
                 break;
             bases = m;
         }
-        bases[n++] = strtoll(e->d_name, NULL, 10);
+        bases[n++] = base;
     }
     closedir(d);
     if (n == 0)
