@@ -557,6 +557,65 @@ static void test_stray_files(void)
     t_ok(file_size(path) == 100, "the stray file is left alone");
 }
 
+/* Damage that recovery must not trust: a checkpoint naming an offset far past
+ * the log end (with a torn tail behind it), a time index whose entries go
+ * backwards, an offset index entry pointing past the end of its segment. */
+static void test_untrusted_metadata(void)
+{
+    struct zc_log_config cfg = { .segment_bytes = 1024, .index_interval_bytes = 100 };
+    const char *dir = make_log("meta2", 30, &cfg);
+    struct zc_log_partition *p;
+    struct zc_log *log;
+    char path[4200];
+    uint8_t e[12];
+    int64_t off, ts;
+    size_t n;
+    int fd;
+
+    /* 30 batches of 170 bytes, 6 a segment: bases 0, 6, ..., 24. */
+    snprintf(path, sizeof(path), "%s/recovery-point-offset-checkpoint", dir);
+    write_file(path, "0\n1\nt 0 999999\n", 15, O_TRUNC);
+    snprintf(path, sizeof(path), "%s/t-0/%020d.log", dir, 24);
+    if (file_size(path) != 1020)
+        abort();
+    n = tl_batch(buf, sizeof(buf), 1, 100, 1, 5);
+    write_file(path, buf, n / 2, O_APPEND);
+    unlink_in(dir, ".kafka_cleanshutdown");
+    t_is_int(zc_log_open(dir, &cfg, &log), 0, "checkpoint past the end: open");
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(zc_log_end_offset(p), 30, "the torn tail behind it is cut anyway");
+    zc_log_close(log);
+
+    /* Swap the two entries of a time index: timestamps go backwards. */
+    snprintf(path, sizeof(path), "%s/t-0/%020d.timeindex", dir, 12);
+    fd = open(path, O_RDWR);
+    if (fd < 0 || pread(fd, buf, 24, 0) != 24)
+        abort();
+    memcpy(e, buf, 12);
+    memcpy(buf, buf + 12, 12);
+    memcpy(buf + 12, e, 12);
+    pwrite(fd, buf, 24, 0);
+    close(fd);
+    /* An offset entry pointing past its segment's end. */
+    snprintf(path, sizeof(path), "%s/t-0/%020d.index", dir, 18);
+    fd = open(path, O_RDWR);
+    zc_put_be32(buf, 1);
+    zc_put_be32(buf + 4, 100000);
+    if (fd < 0 || pwrite(fd, buf, 8, 0) != 8)
+        abort();
+    close(fd);
+    t_is_int(zc_log_open(dir, &cfg, &log), 0, "damaged indexes (clean marker): open");
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(tl_walk(p, 0, NULL, NULL), 30, "every batch reads back in order");
+    for (int i = 0; i < 30; i++) {
+        if (zc_log_offset_for_time(p, 1000 + i, &off, &ts) < 0 || off != i)
+            break;
+        if (i == 29)
+            t_ok(1, "offset for each batch's time is that batch");
+    }
+    zc_log_close(log);
+}
+
 int main(void)
 {
     /* Recovery does not depend on the filesystem, and the torn-tail test
@@ -569,6 +628,7 @@ int main(void)
     test_config_limits();
     test_offset_overflow();
     test_stray_files();
+    test_untrusted_metadata();
     test_torn_every_byte(ZC_LOG_APPEND_WRITE);
     test_torn_every_byte(ZC_LOG_APPEND_MMAP);
     test_read_boundaries();
