@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "log/crc32c.h"
 #include "log/log_internal.h"
+#include "log_fixup.h"
 
 struct seen {
     int64_t base, next;
@@ -31,21 +31,6 @@ static int on_batch(void *arg, uint64_t pos, const struct zc_batch *b, const uin
     return 0;
 }
 
-static void fix_crcs(uint8_t *p, size_t len)
-{
-    size_t at = 0;
-
-    while (len - at >= ZC_BATCH_HEADER) {
-        uint32_t size = zc_be32(p + at + ZC_BATCH_LENGTH) + ZC_BATCH_LOG_OVERHEAD;
-
-        if (size < ZC_BATCH_HEADER || size > len - at)
-            return;
-        zc_put_be32(p + at + ZC_BATCH_CRC,
-                    zc_crc32c(0, p + at + ZC_BATCH_ATTRIBUTES, size - ZC_BATCH_ATTRIBUTES));
-        at += size;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t copy[1 << 20];
@@ -57,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(copy, data + 1, size - 1);
     if (data[0] & 1)
-        fix_crcs(copy, size - 1);
+        fuzz_fix_crcs(copy, size - 1);
     s.base = data[0] & 2 ? INT32_MAX - 16 : 0;
     s.next = s.base;
     s.end = 0;
