@@ -616,6 +616,30 @@ static void test_untrusted_metadata(void)
     zc_log_close(log);
 }
 
+/* An empty .log whose base falls inside an earlier segment's offsets (a
+ * stray file: the store only creates segments at the end offset) holds
+ * nothing. Recovery must not take it as an overlap and delete every later
+ * segment, with their acknowledged appends. */
+static void test_empty_overlapping_segment(void)
+{
+    struct zc_log_config cfg = { .segment_bytes = 1024 };
+    const char *dir = make_log("overlap", 30, &cfg);
+    struct zc_log_partition *p;
+    struct zc_log *log;
+    char path[4200];
+
+    /* 30 batches of 170 bytes, 6 a segment: bases 0, 6, ..., 24. */
+    snprintf(path, sizeof(path), "%s/t-0/%020d.log", dir, 22);
+    write_file(path, buf, 0, O_TRUNC);
+    unlink_in(dir, ".kafka_cleanshutdown");
+    unlink_in(dir, "recovery-point-offset-checkpoint");
+    t_is_int(zc_log_open(dir, &cfg, &log), 0, "open with an empty 22.log inside 18..23");
+    p = zc_log_partition(log, "t", 0);
+    t_is_int(zc_log_end_offset(p), 30, "end offset 30: nothing deleted");
+    t_is_int(tl_walk(p, 0, NULL, NULL), 30, "every batch reads back");
+    zc_log_close(log);
+}
+
 int main(void)
 {
     /* Recovery does not depend on the filesystem, and the torn-tail test
@@ -629,6 +653,7 @@ int main(void)
     test_offset_overflow();
     test_stray_files();
     test_untrusted_metadata();
+    test_empty_overlapping_segment();
     test_torn_every_byte(ZC_LOG_APPEND_WRITE);
     test_torn_every_byte(ZC_LOG_APPEND_MMAP);
     test_read_boundaries();
