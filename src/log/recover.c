@@ -350,6 +350,20 @@ int zc__partition_load(struct zc_log_partition *p, const struct zc_log_config *c
             ret = rebuild(s, cfg);
             if (ret < 0)
                 return ret;
+            /* An empty segment whose base is inside this one's offsets was
+             * never written by the store (it only rolls at the end offset):
+             * it holds nothing, so drop it rather than cut what follows. */
+            while (ret == 0 && !last && p->segs[i + 1]->size == 0 &&
+                   s->next_offset > next_base) {
+                zc__seg_unlink(p->segs[i + 1]);
+                zc__seg_unref(p->segs[i + 1]);
+                memmove(p->segs + i + 1, p->segs + i + 2,
+                        (p->nsegs - i - 2) * sizeof(*p->segs));
+                p->nsegs--;
+                p->dir_dirty = true;
+                last = i + 1 == p->nsegs;
+                next_base = last ? INT64_MAX : p->segs[i + 1]->base_offset;
+            }
             if (ret == 1 || s->next_offset > next_base) {
                 /* Cut here: whatever followed is no longer a clean prefix. */
                 for (size_t j = i + 1; j < p->nsegs; j++) {
