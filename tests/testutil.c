@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -24,23 +25,25 @@
     } while (0)
 
 static char tmpdir_path[PATH_MAX];
+static pid_t tmpdir_owner;
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* Everything under it: the log tests nest DIR/<topic>-<n>/ files. */
 static void remove_tmpdir(void)
 {
-    DIR *d = opendir(tmpdir_path);
-    struct dirent *e;
-    char path[PATH_MAX * 2];
-
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", tmpdir_path, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(tmpdir_path);
+    /* Only the process that made it (a forked child exits too). */
+    if (tmpdir_owner == getpid())
+        nftw(tmpdir_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 const char *t_tmpdir(void)
@@ -53,6 +56,7 @@ const char *t_tmpdir(void)
              base && *base ? base : "/tmp");
     if (!mkdtemp(tmpdir_path))
         DIE("mkdtemp %s", tmpdir_path);
+    tmpdir_owner = getpid();
     atexit(remove_tmpdir);
     return tmpdir_path;
 }

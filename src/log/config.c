@@ -31,6 +31,18 @@ void zc__log_config_defaults(struct zc_log_config *c)
         c->flush_interval_ms = 1000;
 }
 
+int zc__log_config_check(const struct zc_log_config *c)
+{
+    /* Index entries hold a segment position as a 32-bit signed number. */
+    if (c->segment_bytes > INT32_MAX)
+        return -EINVAL;
+    if ((unsigned)c->append_mode > ZC_LOG_APPEND_MMAP)
+        return -EINVAL;
+    if ((unsigned)c->flush > ZC_LOG_FLUSH_INTERVAL)
+        return -EINVAL;
+    return 0;
+}
+
 void zc__log_config_merge(struct zc_log_config *out, const struct zc_log_config *base,
                           const struct zc_log_config *over)
 {

@@ -2,7 +2,8 @@
  * installed once; it jumps back only when this thread armed a guard, and
  * otherwise hands the signal to whoever had it before (the default action
  * kills the process, as it would have without us). SA_NODEFER keeps SIGBUS
- * unblocked after the jump, so no sigprocmask call is needed per guard. */
+ * unblocked after the jump, so no sigprocmask call is needed per guard; the
+ * fault path unblocks it anyway, for handlers that chain to ours. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -52,6 +53,15 @@ int zc__guard_run(int (*fn)(void *arg), void *arg)
     pthread_once(&install_once, install);
     outer = armed;
     if (sigsetjmp(jb, 0)) {
+        sigset_t bus;
+
+        /* Our handler leaves SIGBUS unblocked (SA_NODEFER), but one that
+         * chains to it (a crash reporter, a sanitizer runtime) may have run
+         * it with SIGBUS blocked: a fault while blocked kills the process.
+         * Only this (faulting) path pays for the call. */
+        sigemptyset(&bus);
+        sigaddset(&bus, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
         armed = outer;
         return -EIO;
     }

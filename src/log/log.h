@@ -40,7 +40,7 @@ enum zc_log_flush {
 /* All-zero means Kafka's defaults; per-topic overrides use the same struct
  * (a zero field inherits the store's value). */
 struct zc_log_config {
-    uint64_t segment_bytes;         /* roll above this; default 1 GiB */
+    uint64_t segment_bytes;         /* roll above this; default 1 GiB, at most 2^31 - 1 */
     int64_t  segment_ms;            /* roll when older; default 7 days */
     int64_t  retention_bytes;       /* per partition; <= 0 (default): unlimited */
     int64_t  retention_ms;          /* default 7 days; < 0: forever */

@@ -84,6 +84,8 @@ int zc__log_open(const char *dir, const struct zc_log_config *cfg, unsigned flag
 
 /* config.c */
 void zc__log_config_defaults(struct zc_log_config *c);
+/* -EINVAL when a filled-in (effective) configuration is out of range. */
+int zc__log_config_check(const struct zc_log_config *c);
 void zc__log_config_merge(struct zc_log_config *out, const struct zc_log_config *base,
                           const struct zc_log_config *over);
 int zc__log_config_write(const char *path, int32_t partitions,
@@ -149,6 +151,9 @@ int zc__seg_scan(int fd, int64_t base, struct zc_log_scan *scan,
                  int (*fn)(void *arg, uint64_t pos, const struct zc_batch *b,
                            const uint8_t *bytes),
                  void *arg);
+/* zc__log_segment_name - true when @name is a segment file's
+ * (<20 digits>.log, an int64 base offset), with *base set. */
+bool zc__log_segment_name(const char *name, int64_t *base);
 /* zc__partition_load - open the partition's segments; @recover_from: offset
  * from which segments are re-read (INT64_MAX: none, trust them).
  * Return: 0 or -errno. */

@@ -126,6 +126,13 @@ static int roll(struct zc_log_partition *p, size_t need)
      * append's failure: the recovery point stays behind, so a later flush
      * retries and a crash re-reads (and cuts) the old segment. */
     zc__seg_deactivate(old);
+    /* The cut (mmap mode: from the preallocated length to the data) and the
+     * trimmed indexes changed the old segment after its last sync. Until a
+     * flush covers it again it is not durable: were its zero tail to come
+     * back after a power loss, recovery would cut it and delete every later
+     * segment, appends acknowledged under flush=every included. */
+    if (p->recovery_point > old->base_offset)
+        p->recovery_point = old->base_offset;
     if (cfg->flush == ZC_LOG_FLUSH_ROLL)
         zc__partition_flush(p);
     return 0;

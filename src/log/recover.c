@@ -96,8 +96,10 @@ int zc__seg_scan(int fd, int64_t base, struct zc_log_scan *scan,
                                     : "bad batch: length, magic or CRC-32C";
                 break;
             }
+            /* base_offset >= next_offset >= base: the subtraction cannot
+             * overflow, where base_offset + delta could. */
             if (b.base_offset < scan->next_offset || b.last_offset_delta < 0 ||
-                b.records_count < 0 || zc_batch_last_offset(&b) - base > INT32_MAX) {
+                b.records_count < 0 || b.base_offset - base > INT32_MAX - b.last_offset_delta) {
                 scan->problem = "offsets out of order or outside the segment";
                 break;
             }
@@ -127,6 +129,24 @@ static int cmp_base(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+bool zc__log_segment_name(const char *name, int64_t *base)
+{
+    int64_t v = 0;
+
+    /* Exactly 20 digits and ".log", a value that fits an int64: strtoll
+     * would saturate 99999999999999999999 to INT64_MAX, a file that does
+     * not exist under that name. */
+    if (strlen(name) != 24 || strcmp(name + 20, ".log") || strspn(name, "0123456789") != 20)
+        return false;
+    for (int i = 0; i < 20; i++) {
+        if (v > (INT64_MAX - (name[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    *base = v;
+    return true;
+}
+
 /* Base offsets of the .log files in @dir, sorted. */
 static int list_segments(const char *dir, int64_t **out, size_t *n)
 {
@@ -140,14 +160,9 @@ static int list_segments(const char *dir, int64_t **out, size_t *n)
     if (!d)
         return -errno;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        char *end;
-        long long base;
+        int64_t base;
 
-        if (len != 24 || strcmp(e->d_name + 20, ".log"))
-            continue;
-        base = strtoll(e->d_name, &end, 10);
-        if (end != e->d_name + 20 || base < 0)
+        if (!zc__log_segment_name(e->d_name, &base))
             continue;
         if (*n == cap) {
             int64_t *m = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
@@ -214,6 +229,12 @@ static int on_walk(void *arg, uint64_t pos, const struct zc_batch *b)
     struct zc_log_segment *s = arg;
 
     (void)pos;
+    /* Trusted headers are still checked for what the scan checks on
+     * offsets: one that goes backwards or overflows sends the segment to
+     * a rebuild. */
+    if (b->base_offset < s->next_offset || b->last_offset_delta < 0 ||
+        b->base_offset - s->base_offset > INT32_MAX - b->last_offset_delta)
+        return -EIO;
     if (b->max_timestamp > s->max_timestamp) {
         s->max_timestamp = b->max_timestamp;
         s->max_timestamp_offset = zc_batch_last_offset(b);
@@ -329,6 +350,20 @@ int zc__partition_load(struct zc_log_partition *p, const struct zc_log_config *c
             ret = rebuild(s, cfg);
             if (ret < 0)
                 return ret;
+            /* An empty segment whose base is inside this one's offsets was
+             * never written by the store (it only rolls at the end offset):
+             * it holds nothing, so drop it rather than cut what follows. */
+            while (ret == 0 && !last && p->segs[i + 1]->size == 0 &&
+                   s->next_offset > next_base) {
+                zc__seg_unlink(p->segs[i + 1]);
+                zc__seg_unref(p->segs[i + 1]);
+                memmove(p->segs + i + 1, p->segs + i + 2,
+                        (p->nsegs - i - 2) * sizeof(*p->segs));
+                p->nsegs--;
+                p->dir_dirty = true;
+                last = i + 1 == p->nsegs;
+                next_base = last ? INT64_MAX : p->segs[i + 1]->base_offset;
+            }
             if (ret == 1 || s->next_offset > next_base) {
                 /* Cut here: whatever followed is no longer a clean prefix. */
                 for (size_t j = i + 1; j < p->nsegs; j++) {

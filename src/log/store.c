@@ -284,17 +284,24 @@ static int load_topics(struct zc_log *log, bool clean, const struct checkpoint *
             break;
         }
         memcpy(t->name, e->d_name, len - sl);
-        ret = topic_name_ok(t->name) ? path_in(path, log, e->d_name, "") : -EBADMSG;
+        if (!topic_name_ok(t->name)) {
+            free(t);
+            continue;                   /* not ours */
+        }
+        /* A topic file that cannot be read fails the open: skipping it
+         * would make its partitions orphans, and remove_orphans deletes
+         * those. */
+        ret = path_in(path, log, e->d_name, "");
         if (ret == 0)
             ret = zc__log_config_read(path, &t->npart, &t->overrides);
         if (ret < 0) {
             free(t);
-            if (ret == -EBADMSG)
-                continue;               /* not ours */
             break;
         }
         zc__log_config_merge(&t->cfg, &log->cfg, &t->overrides);
-        ret = add_topic(log, t);
+        ret = zc__log_config_check(&t->cfg);
+        if (ret == 0)
+            ret = add_topic(log, t);
         if (ret < 0) {
             free(t);
             break;
@@ -340,6 +347,9 @@ int zc__log_open(const char *dir, const struct zc_log_config *cfg, unsigned flag
     if (cfg)
         log->cfg = *cfg;
     zc__log_config_defaults(&log->cfg);
+    ret = zc__log_config_check(&log->cfg);
+    if (ret < 0)
+        goto fail;
     if (snprintf(log->dir, sizeof(log->dir), "%s", dir) >= (int)sizeof(log->dir) - 300) {
         ret = -ENAMETOOLONG;
         goto fail;
@@ -438,6 +448,9 @@ int zc_log_topic_create(struct zc_log *log, const char *topic, int32_t partition
         t->overrides = *overrides;
     pthread_mutex_lock(&log->lock);
     zc__log_config_merge(&t->cfg, &log->cfg, &t->overrides);
+    ret = zc__log_config_check(&t->cfg);
+    if (ret < 0)
+        goto fail;
     if (find_topic(log, topic, NULL)) {
         ret = -EEXIST;
         goto fail;

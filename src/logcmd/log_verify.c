@@ -207,10 +207,9 @@ static void verify_partition(struct verify *v, const char *pdir)
         return;
     }
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
+        int64_t base;
 
-        if (len != 24 || strcmp(e->d_name + 20, ".log") ||
-            strspn(e->d_name, "0123456789") != 20)
+        if (!zc__log_segment_name(e->d_name, &base))
             continue;
         if (n == cap) {
             int64_t *m = realloc(bases, (cap = cap ? cap * 2 : 16) * sizeof(*m));
@@ -219,7 +218,7 @@ static void verify_partition(struct verify *v, const char *pdir)
                 break;
             bases = m;
         }
-        bases[n++] = strtoll(e->d_name, NULL, 10);
+        bases[n++] = base;
     }
     closedir(d);
     if (n == 0)
@@ -306,6 +305,7 @@ int zc_logcmd_verify(int argc, char **argv)
     struct verify v = { 0, NULL };
     bool repair = false;
     char path[PATH_MAX];
+    struct stat st;
     int lock_fd, topics;
 
     for (int i = 1; i < argc; i++) {
@@ -321,6 +321,13 @@ int zc_logcmd_verify(int argc, char **argv)
     if (!v.dir) {
         fprintf(stderr, "usage: zcopy log verify DIR [--repair]\n");
         return ZC_LOG_EXIT_USAGE;
+    }
+    /* Repair opens the directory as a store, which would create a missing
+     * one: a mistyped path must fail as plain verify does. */
+    if (stat(v.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "zcopy log verify: %s: %s\n", v.dir,
+                strerror(access(v.dir, F_OK) < 0 ? errno : ENOTDIR));
+        return ZC_LOG_EXIT_ERROR;
     }
     /* A running store holds the lock; its files change under us. */
     snprintf(path, sizeof(path), "%s/%s", v.dir, ZC_LOG_LOCK_FILE);

@@ -181,5 +181,14 @@ int main(void)
 
     t_is_int(run("nope"), 2, "unknown subcommand: exit 2");
     t_is_int(run("dump /nonexistent/00000000000000000000.log"), 3, "dump of a missing file: exit 3");
+    {
+        char missing[4200];
+
+        /* A mistyped directory is not a store to repair: no directory made. */
+        snprintf(missing, sizeof(missing), "%s/no-such-store", t_tmpdir());
+        snprintf(args, sizeof(args), "verify '%s' --repair", missing);
+        t_is_int(run(args), 3, "verify --repair of a missing directory: exit 3");
+        t_ok(access(missing, F_OK) != 0, "and it was not created");
+    }
     return t_done();
 }
