@@ -79,6 +79,7 @@ struct zc_loop {
     struct zc_timer_list *lists[ZC_LOOP_MAX_LISTS];
     unsigned nlists;
     struct zc_task *tasks_head, *tasks_tail;   /* deferred, FIFO */
+    struct zc_task batch_end;       /* marks the end of a run of tasks */
     /* Called once per wakeup after events, timers and deferred tasks. */
     void (*after_poll)(struct zc_loop *loop, void *arg);
     void *after_arg;
