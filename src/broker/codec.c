@@ -36,14 +36,14 @@ int32_t zc_kr_i32(struct zc_kr *r)
 {
     const uint8_t *p = take(r, 4);
 
-    return p ? (int32_t)zc_be32(p) : 0;
+    return p ? (int32_t)zc_kbe32(p) : 0;
 }
 
 int64_t zc_kr_i64(struct zc_kr *r)
 {
     const uint8_t *p = take(r, 8);
 
-    return p ? (int64_t)((uint64_t)zc_be32(p) << 32 | zc_be32(p + 4)) : 0;
+    return p ? (int64_t)((uint64_t)zc_kbe32(p) << 32 | zc_kbe32(p + 4)) : 0;
 }
 
 bool zc_kr_bool(struct zc_kr *r)

@@ -90,7 +90,7 @@ size_t zc_kw_reserve_i32(struct zc_kw *w);
 void zc_kw_patch_i32(struct zc_kw *w, size_t at, int32_t v);
 
 /* Big-endian loads for callers that look at raw bytes (frame sizes). */
-static inline uint32_t zc_be32(const uint8_t *p)
+static inline uint32_t zc_kbe32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }

@@ -161,7 +161,7 @@ static int64_t front_frame(const struct zc_bconn *c)
 
     if (c->in_len < 4)
         return 0;
-    size = zc_be32(c->in);
+    size = zc_kbe32(c->in);
     if (size < MIN_REQUEST || size > ZC_BROKER_MAX_REQUEST)
         return -1;
     return (int64_t)size + 4;

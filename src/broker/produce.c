@@ -12,7 +12,7 @@ static bool one_batch(struct zc_kstr rec)
 {
     if (rec.len < BATCH_LENGTH_AT + 4)
         return false;
-    return (uint64_t)zc_be32((const uint8_t *)rec.p + BATCH_LENGTH_AT) + 12 ==
+    return (uint64_t)zc_kbe32((const uint8_t *)rec.p + BATCH_LENGTH_AT) + 12 ==
            (uint64_t)rec.len;
 }
 
