@@ -168,9 +168,10 @@ static int64_t front_frame(const struct zc_bconn *c)
     return (int64_t)size + 4;
 }
 
-/* Answer the request at the front. Return: false when the connection closed
- * (or the request parked: *parked says). */
-static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
+enum front { FRONT_ANSWERED, FRONT_PARKED, FRONT_CLOSED };
+
+/* Answer the request at the front. After FRONT_CLOSED @c is freed. */
+static enum front handle_front(struct zc_bconn *c, size_t frame, bool expired)
 {
     struct zc_bworker *w = c->w;
     struct zc_kresp resp;
@@ -201,7 +202,7 @@ static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
         c->park_next = w->parked;
         w->parked = c;
         atomic_store(&w->has_parked, true);
-        return false;
+        return FRONT_PARKED;
     }
     if (resp.none) {
         zc_kresp_free(&resp);
@@ -215,11 +216,11 @@ static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
      * parked Fetch is re-read from it. */
     memmove(c->in, c->in + frame, c->in_len - frame);
     c->in_len -= frame;
-    return true;
+    return FRONT_ANSWERED;
 
 close:
     conn_close(c);
-    return false;
+    return FRONT_CLOSED;
 }
 
 /* Answer every complete request in the buffer (unless parked or backed up),
@@ -237,11 +238,15 @@ static void conn_process(struct zc_bconn *c)
             break;
         if (c->q.tail - c->q.head > MAX_QUEUED_PARTS)
             break;
-        if (!handle_front(c, (size_t)frame, false)) {
-            if (!c->parked)
-                return;                         /* closed */
+        switch (handle_front(c, (size_t)frame, false)) {
+        case FRONT_CLOSED:
+            return;
+        case FRONT_PARKED:
             break;
+        case FRONT_ANSWERED:
+            continue;
         }
+        break;
     }
     conn_flush(c);
 }
@@ -364,9 +369,8 @@ static void run_parked(struct zc_bworker *w)
             w->parked = c;
             continue;
         }
-        if (handle_front(c, (size_t)front_frame(c), expired)) {
+        if (handle_front(c, (size_t)front_frame(c), expired) == FRONT_ANSWERED)
             conn_process(c);                    /* the requests behind it */
-        }
     }
     for (c = w->parked; c; c = c->park_next)
         if (nearest < 0 || c->park_deadline_ms < nearest)

@@ -71,6 +71,10 @@ class Broker:
 
     def kill(self):
         if self.proc:
+            if self.proc.poll() is not None and self.proc.returncode != 0:
+                err = self.proc.stderr.read().decode(errors="replace")
+                print("# broker died (exit %s), stderr:\n# %s" %
+                      (self.proc.returncode, err.replace("\n", "\n# ")))
             self.proc.kill()
             self.proc.wait()
             self._close_pipes()
