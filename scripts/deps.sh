@@ -1,13 +1,14 @@
 #!/bin/sh
 # deps.sh GROUP... - install the Debian packages a make target needs.
-# Groups: build (compile + test), bench (peers and plots), fuzz (clang, libFuzzer).
+# Groups: build (compile + test; kcat and python3-confluent-kafka are the
+# broker tests' Kafka clients), bench (peers and plots), fuzz (clang, libFuzzer).
 # Installs with apt-get when run as root; otherwise prints the one command to run.
 set -eu
 
 pkgs=""
 for group in "$@"; do
     case "$group" in
-    build) pkgs="$pkgs gcc make cmake pkg-config liburing-dev curl python3 iproute2 util-linux procps media-types gnuplot-nox" ;;
+    build) pkgs="$pkgs gcc make cmake pkg-config liburing-dev curl python3 iproute2 util-linux procps media-types gnuplot-nox kcat python3-confluent-kafka" ;;
     bench) pkgs="$pkgs nginx-light lighttpd wrk gnuplot-nox linux-perf strace wget xfsprogs" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
