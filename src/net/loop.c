@@ -65,6 +65,12 @@ int zc_loop_mod(struct zc_loop *loop, struct zc_io *io, unsigned interest)
 
 int zc_loop_del(struct zc_loop *loop, struct zc_io *io)
 {
+    /* The owner frees io after this: drop its events still waiting in this
+     * wakeup (redis's ae guards the same way by re-reading the fd's mask). */
+    for (int i = loop->next_fired; i < loop->nfired; i++) {
+        if (loop->fired[i].io == io)
+            loop->fired[i].io = NULL;
+    }
     return loop_watch(loop, io, 0, ZC_WATCH_DEL);
 }
 
@@ -173,8 +179,14 @@ int zc_loop_run_once(struct zc_loop *loop, int timeout_ms)
     if (n < 0)
         return n;
     loop->now_ms = zc_now_ms();
-    for (int i = 0; i < n; i++)
-        loop->fired[i].io->on_event(loop, loop->fired[i].io, loop->fired[i].events);
+    loop->nfired = n;
+    for (loop->next_fired = 0; loop->next_fired < n;) {
+        struct zc_fired f = loop->fired[loop->next_fired++];
+
+        if (f.io)                       /* NULL: removed by an earlier callback */
+            f.io->on_event(loop, f.io, f.events);
+    }
+    loop->nfired = loop->next_fired = 0;
     zc_loop_expire_timers(loop);
     run_tasks(loop);
     if (loop->after_poll)

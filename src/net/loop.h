@@ -85,6 +85,10 @@ struct zc_loop {
     void *after_arg;
     int64_t max_wait_ms;            /* upper bound on a sleep; <= 0: none */
     struct zc_fired fired[ZC_LOOP_MAX_FIRED];
+    /* Dispatch cursor: while fired[next_fired..nfired) waits to be
+     * dispatched, zc_loop_del clears entries of the io it removes, so a
+     * callback may close another connection of the same wakeup. */
+    int next_fired, nfired;
 };
 
 /* zc_loop_init - set the loop up with the default backend (epoll).

@@ -275,6 +275,7 @@ static struct {
     int last_op;
     unsigned last_old, last_interest;
     struct zc_io *deliver;                /* reported by the next poll */
+    struct zc_io *deliver2;               /* and a second one, same wakeup */
 } rec;
 
 static int rec_init(struct zc_loop *loop)
@@ -310,7 +311,11 @@ static int rec_poll(struct zc_loop *loop, int timeout_ms)
         return 0;
     loop->fired[0] = (struct zc_fired){ .io = rec.deliver, .events = ZC_EV_READ | ZC_EV_RDHUP };
     rec.deliver = NULL;
-    return 1;
+    if (!rec.deliver2)
+        return 1;
+    loop->fired[1] = (struct zc_fired){ .io = rec.deliver2, .events = ZC_EV_READ };
+    rec.deliver2 = NULL;
+    return 2;
 }
 
 static ssize_t rec_recv(struct zc_loop *loop, struct zc_io *io, void *buf, size_t cap)
@@ -356,6 +361,46 @@ static void test_seam(void)
     t_is_int(rec.destroys, 1, "backend destroy called");
 }
 
+/* A callback that closes another connection of the same wakeup (the broker
+ * does, answering a parked fetch): the closed one must get no event. */
+static struct zc_io *victim;
+static int victim_events;
+
+static void on_closer(struct zc_loop *loop, struct zc_io *io, unsigned events)
+{
+    (void)io;
+    (void)events;
+    zc_loop_del(loop, victim);
+}
+
+static void on_victim(struct zc_loop *loop, struct zc_io *io, unsigned events)
+{
+    (void)loop;
+    (void)io;
+    (void)events;
+    victim_events++;
+}
+
+static void test_del_during_dispatch(void)
+{
+    struct zc_loop loop;
+    struct zc_io closer = { .fd = 1001, .on_event = on_closer };
+    struct zc_io other = { .fd = 1002, .on_event = on_victim };
+
+    t_is_int(zc_loop_init_backend(&loop, &recording), 0, "init (del during dispatch)");
+    zc_loop_add(&loop, &closer, ZC_EV_READ);
+    zc_loop_add(&loop, &other, ZC_EV_READ);
+    victim = &other;
+    rec.deliver = &closer;
+    rec.deliver2 = &other;
+    t_is_int(turn(&loop), 2, "two ios ready in one wakeup");
+    t_is_int(victim_events, 0, "an io removed by an earlier callback gets no event");
+    rec.deliver = &other;
+    t_is_int(turn(&loop), 1, "the next wakeup dispatches again");
+    t_is_int(victim_events, 1, "a re-reported io gets its event");
+    zc_loop_destroy(&loop);
+}
+
 int main(void)
 {
     test_timer_lists();
@@ -364,5 +409,6 @@ int main(void)
     test_io();
     test_run();
     test_seam();
+    test_del_during_dispatch();
     return t_done();
 }
