@@ -55,7 +55,16 @@ bench: build
 	@scripts/deps.sh bench
 	$(BUILD)/zcopy bench
 
-bench-serve: build
+# The load client and the floor server are bench tools, not part of zcopy.
+BENCH_CFLAGS = -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+$(BUILD)/bench/fastget: bench/fastget.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
+
+bench-serve: build $(BUILD)/bench/fastget $(BUILD)/bench/floor
 	@scripts/deps.sh bench
 	bench/serve.py $(BUILD)/zcopy
 
