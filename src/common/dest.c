@@ -68,11 +68,16 @@ int zc_dest_resolve(const char *path, struct zc_dest *d)
             d->kind = ZC_DEST_DANGLING;
             return split(d);
         }
-        /* Follow it: the file it leads to is replaced or written, the link
-         * itself stays. */
-        if (!realpath(path, real))
-            return -errno;
-        strcpy(d->path, real);
+        /* Follow it: a regular file it leads to is replaced where it is
+         * (so its real directory and name are needed), the link itself
+         * stays. Anything else is opened through the link as it is: a magic
+         * link such as /dev/stdout -> /proc/self/fd/1 -> pipe:[N] has no
+         * real path to resolve. */
+        if (S_ISREG(d->st.st_mode)) {
+            if (!realpath(path, real))
+                return -errno;
+            strcpy(d->path, real);
+        }
     }
     d->kind = kind_of(d->st.st_mode);
     return d->kind == ZC_DEST_DIR ? 0 : split(d);

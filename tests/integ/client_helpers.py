@@ -8,6 +8,7 @@ import pty
 import random
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -296,3 +297,30 @@ def fifo_reader(path):
     th = threading.Thread(target=reader, daemon=True)
     th.start()
     return th, got
+
+
+def zcopy_on_private_dev(t, name, args_list):
+    """Run each zcopy argument list (which may name /dev/null and /dev/zero)
+    as root inside a private mount namespace whose /dev is a fresh tmpfs
+    holding just those two nodes, so a zcopy that replaced them could not
+    harm the machine. Returns [(exit status, file type of the node named
+    last in the args)], or None after reporting a skip."""
+    if os.geteuid() != 0:
+        t.skip(name, "needs root for unshare -m and mknod")
+        return None
+    script = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && " \
+             "mknod -m 666 /dev/zero c 1 5"
+    for args in args_list:
+        script += " && { %s >/dev/null 2>&1; echo $?; } && stat -c %%F %s" % (
+            " ".join(shlex.quote(a) for a in [ZCOPY] + args), shlex.quote(args[-1]))
+    try:
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                           capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        t.skip(name, "unshare failed: %s" % e)
+        return None
+    lines = r.stdout.decode().splitlines()
+    if len(lines) != 2 * len(args_list):
+        t.skip(name, "no private mount namespace: %r" % r.stderr[-200:])
+        return None
+    return [(int(lines[i]), lines[i + 1]) for i in range(0, len(lines), 2)]
