@@ -69,7 +69,16 @@ bench-fanout: build
 	@scripts/deps.sh bench
 	$(BUILD)/zcopy bench --fanout 1,8,64 --runs 5
 
-bench-serve: build
+# The load client and the floor server are bench tools, not part of zcopy.
+BENCH_CFLAGS = -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+$(BUILD)/bench/fastget: bench/fastget.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
+
+bench-serve: build $(BUILD)/bench/fastget $(BUILD)/bench/floor
 	@scripts/deps.sh bench
 	bench/serve.py $(BUILD)/zcopy
 

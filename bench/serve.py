@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""bench/serve.py - zcopy serve against Debian's nginx (and lighttpd) on the
-same files, interleaved A B C A B C in one run, so the ratios survive a noisy
-shared machine. Prints req/s, MB/s and server CPU per GB (utime+stime of all
-the server's processes, from /proc/PID/stat, over each run), medians of
---rounds runs, and each server's ratio to nginx.
+"""bench/serve.py - zcopy serve against Debian's nginx and lighttpd and a floor
+on the same files, interleaved A B C A B C in one run, so the ratios survive a
+noisy shared machine. Prints req/s, MB/s and server CPU per GB (utime+stime of
+all the server's processes, from /proc/PID/stat, over each run), medians of
+--rounds runs, each server's ratio to the best peer (the higher req/s, the
+lower CPU of nginx and lighttpd, per round) and its CPU per GB over the floor's.
+
+Two clients: wrk (8 KiB reads: past 1 MiB bodies wrk is the bottleneck) and
+bench/fastget (1 MiB reads, so the server is). The floor (bench/floor.c) is a
+blocking thread-per-connection server that writes the headers and sendfiles
+the whole body: what serving a file costs with nothing else around it.
 
 Bytes are what wrk says it read (headers included), not completed requests
 times the file size: at 256 MiB a run completes only a few bodies, and the
@@ -164,6 +170,21 @@ def run_wrk(port, name, size, seconds):
         (sock_err.group(1) if sock_err else None)
 
 
+def run_fastget(prog, port, name, size, seconds):
+    """Same tuple as run_wrk, from bench/fastget (1 MiB per recv)."""
+    conns = 64 if size <= (1 << 20) else 4
+    out = subprocess.run([prog, "-c", str(conns), "-d", str(seconds), "127.0.0.1",
+                          str(port), f"/{name}"],
+                         capture_output=True, text=True, timeout=seconds + 30)
+    m = re.search(r"requests (\d+) bytes (\d+) seconds ([\d.]+) non2xx (\d+) "
+                  r"errors (\d+)", out.stdout)
+    if not m:
+        raise RuntimeError("cannot parse fastget output:\n" + out.stdout + out.stderr)
+    non2xx, errs = int(m.group(4)), int(m.group(5))
+    return int(m.group(1)), float(m.group(3)), float(m.group(2)), \
+        (non2xx or None), (errs or None)
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -180,12 +201,26 @@ def main():
     ap.add_argument("--sizes", default="4K,64K,1M,256M")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--no-lighttpd", action="store_true")
+    ap.add_argument("--clients", default="wrk,fast",
+                    help="wrk (8 KiB reads), fast (bench/fastget, 1 MiB reads)")
+    ap.add_argument("--bench-dir", help="where fastget and floor were built "
+                    "(default: bench/ beside the zcopy program)")
+    ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=[VAR=VALUE] PROG [ARGS]",
                     help="another zcopy configuration in the interleaving, e.g. "
                          "'splice=build/zcopy --method splice' (repeatable; ARGS "
                          "follow 'serve ROOT --listen ...')")
     args = ap.parse_args()
 
+    bdir = args.bench_dir or os.path.join(os.path.dirname(args.zcopy), "bench")
+    fastget, floor = os.path.join(bdir, "fastget"), os.path.join(bdir, "floor")
+    clients = [c for c in args.clients.split(",") if c]
+    for c in clients:
+        if c not in ("wrk", "fast"):
+            sys.exit(f"bench: unknown client {c!r}")
+    for prog in ([fastget] if "fast" in clients else []) + ([] if args.no_floor else [floor]):
+        if not os.access(prog, os.X_OK):
+            sys.exit(f"bench: {prog} not built (make bench-serve builds it)")
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             sys.exit(f"bench: {tool} not found (scripts/deps.sh bench installs it)")
@@ -210,7 +245,7 @@ def main():
                              "--threads", str(args.threads), "--access-log", "off"]
                       + extra, port, lambda pid: [pid], env)
 
-    nport, lport = free_port(), free_port()
+    nport, lport, fport = free_port(), free_port(), free_port()
     servers = [zcopy_server("zcopy", args.zcopy, [])]
     for v in args.variant:
         name, _, cmd = v.partition("=")
@@ -230,26 +265,34 @@ def main():
         servers.append(Server("lighttpd", ["/usr/sbin/lighttpd", "-D", "-f",
                                            lighttpd_conf(tmp, root, lport)],
                               lport, lambda pid: [pid]))
-    results = {}  # (server, size) -> list of (req/s, MB/s, cpu s/GB, cpu us/req)
+    if not args.no_floor:
+        servers.append(Server("floor", [floor, root, str(fport)], fport,
+                              lambda pid: [pid]))
+    # (server, size, client) -> list of (req/s, MB/s, cpu s/GB, cpu us/req, client s/GB)
+    results = {}
     loads = []
     try:
         for srv in servers:
             srv.start()
-        for size in sizes:
-            nbytes = SIZES[size]
-            for rnd in range(args.rounds):
+        for size, client, rnd in ((s, c, r) for s in sizes for c in clients
+                                  for r in range(args.rounds)):
+                nbytes = SIZES[size]
                 for srv in servers:   # interleaved: A B C A B C ...
                     pids = srv.pids()
                     secs = args.seconds if nbytes <= (1 << 20) else args.large_seconds
                     loads.append(loadavg())
                     c0 = cpu_seconds(pids)
                     w0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                    reqs, dur, got, non2xx, sockerr = run_wrk(srv.port, f"f{size}",
-                                                              nbytes, secs)
+                    if client == "wrk":
+                        reqs, dur, got, non2xx, sockerr = run_wrk(
+                            srv.port, f"f{size}", nbytes, secs)
+                    else:
+                        reqs, dur, got, non2xx, sockerr = run_fastget(
+                            fastget, srv.port, f"f{size}", nbytes, secs)
                     cpu = cpu_seconds(pids) - c0
                     w1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                    # wrk is the only child waited for here (the servers are
-                    # reaped at the end), so this is wrk's CPU over the run.
+                    # The client is the only child waited for here (the servers
+                    # are reaped at the end), so this is its CPU over the run.
                     wcpu = (w1.ru_utime - w0.ru_utime) + (w1.ru_stime - w0.ru_stime)
                     gb = got / 1e9
                     nan = float("nan")
@@ -257,14 +300,14 @@ def main():
                            cpu / gb if gb else nan,
                            cpu / reqs * 1e6 if reqs else nan,
                            wcpu / gb if gb else nan)
-                    results.setdefault((srv.name, size), []).append(rec)
+                    results.setdefault((srv.name, size, client), []).append(rec)
                     note = ""
                     if non2xx or sockerr:
                         note = f"  (non-2xx {non2xx}, socket errors {sockerr})"
-                    print(f"# {size:>5} round {rnd + 1} {srv.name:9} "
+                    print(f"# {size:>5} {client:4} round {rnd + 1} {srv.name:9} "
                           f"{rec[0]:10.0f} req/s {rec[1]:9.1f} MB/s "
                           f"{rec[2]:7.3f} s/GB {rec[3]:8.1f} us/req "
-                          f"wrk {rec[4]:6.3f} s/GB load {loads[-1]:.2f}{note}",
+                          f"client {rec[4]:6.3f} s/GB load {loads[-1]:.2f}{note}",
                           file=sys.stderr, flush=True)
     finally:
         for srv in servers:
@@ -278,29 +321,39 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     uname = os.uname()
-    print(f"# {uname.sysname} {uname.release}, {os.cpu_count()} cores; wrk -t1, "
-          f"{args.seconds}s per run ({args.large_seconds}s over 1 MiB), median of "
-          f"{args.rounds} interleaved rounds; load average {min(loads):.2f}-"
-          f"{max(loads):.2f} (median {statistics.median(loads):.2f}); bytes = wrk's "
-          f"bytes read")
-    print("# CPU = the server's utime+stime; wrk s/GB = the client's, over the same run")
-    print(f"{'size':>5} {'server':9} {'req/s':>10} {'MB/s':>9} {'CPU s/GB':>9} "
-          f"{'CPU us/req':>10} {'wrk s/GB':>8} {'req/s ×nginx':>12} {'CPU/GB ×nginx':>13}"
-          f"  {'ratio ranges (per round)':>24}")
+    print(f"# {uname.sysname} {uname.release}, {os.cpu_count()} cores; wrk -t1 and "
+          f"fastget (1 MiB reads), {args.seconds}s per run ({args.large_seconds}s over "
+          f"1 MiB), median of {args.rounds} interleaved rounds; load average "
+          f"{min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f}); "
+          f"bytes = the client's bytes read")
+    print("# CPU = the server's utime+stime; client s/GB = the client's, same run; "
+          "x peer = over the best of nginx and lighttpd in each round (higher "
+          "req/s, lower CPU/GB), median and range of the rounds")
+    peers = [p for p in ("nginx", "lighttpd") if (p, sizes[0], clients[0]) in results]
+    has_floor = ("floor", sizes[0], clients[0]) in results
+    print(f"{'size':>5} {'client':6} {'server':9} {'req/s':>10} {'MB/s':>9} "
+          f"{'CPU s/GB':>9} {'CPU us/req':>10} {'cli s/GB':>8} "
+          f"{'req/s x peer':>18} {'CPU/GB x peer':>18} {'CPU/GB x floor':>18}")
+
+    def ratio(vals):
+        return f"{statistics.median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
+
     for size in sizes:
-        runs = results[("nginx", size)]
-        base = [statistics.median(x) for x in zip(*runs)]
-        for srv in servers:
-            mine = results[(srv.name, size)]
-            med = [statistics.median(x) for x in zip(*mine)]
-            # Ratios within each round (same minute, same load), their range.
-            rq = [a[0] / b[0] for a, b in zip(mine, runs)]
-            cg = [a[2] / b[2] for a, b in zip(mine, runs)]
-            rng = (f"{min(rq):.2f}-{max(rq):.2f} / {min(cg):.2f}-{max(cg):.2f}"
-                   if srv.name != "nginx" else "")
-            print(f"{size:>5} {srv.name:9} {med[0]:10.0f} {med[1]:9.1f} {med[2]:9.3f} "
-                  f"{med[3]:10.1f} {med[4]:8.3f} {med[0] / base[0]:12.2f} "
-                  f"{med[2] / base[2]:13.2f}  {rng:>24}")
+        for client in clients:
+            peer_runs = [results[(p, size, client)] for p in peers]
+            best_rq = [max(r[i][0] for r in peer_runs) for i in range(args.rounds)]
+            best_cg = [min(r[i][2] for r in peer_runs) for i in range(args.rounds)]
+            floor_runs = results.get(("floor", size, client))
+            for srv in servers:
+                mine = results[(srv.name, size, client)]
+                med = [statistics.median(x) for x in zip(*mine)]
+                rq = ratio([a[0] / b for a, b in zip(mine, best_rq)])
+                cg = ratio([a[2] / b for a, b in zip(mine, best_cg)])
+                fl = (ratio([a[2] / b[2] for a, b in zip(mine, floor_runs)])
+                      if has_floor else "")
+                print(f"{size:>5} {client:6} {srv.name:9} {med[0]:10.0f} {med[1]:9.1f} "
+                      f"{med[2]:9.3f} {med[3]:10.1f} {med[4]:8.3f} "
+                      f"{rq:>18} {cg:>18} {fl:>18}")
 
 
 if __name__ == "__main__":

@@ -10,10 +10,6 @@
 #include "serve/worker.h"
 
 #define FREE_POOL_MAX 64
-/* Unsent bytes a socket may hold before it stops taking more (see
- * zc_conn_open). Measured at 1 MiB: 16 and 32 KiB gave the same req/s for
- * more server CPU, 128 KiB and 256 KiB fewer req/s. */
-#define NOTSENT_LOWAT (64 << 10)
 
 static void free_conn(struct zc_conn *c)
 {
@@ -52,7 +48,7 @@ void zc_conn_close(struct zc_conn *c)
 void zc_conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage *peer)
 {
     struct zc_conn *c = w->free_conns;
-    int one = 1, lowat = NOTSENT_LOWAT;
+    int one = 1, lowat = w->cfg->notsent_lowat;
 
     if (c) {
         w->free_conns = c->next;
@@ -87,7 +83,7 @@ void zc_conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage *pe
     /* MSG_MORE already coalesces headers with the body; without Nagle the
      * last partial segment of each response leaves at once. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* Queue at most NOTSENT_LOWAT bytes the peer's window cannot take yet,
+    /* Queue at most --notsent-lowat bytes the peer's window cannot take yet,
      * and be woken to send more when they drain. Without it one sendfile
      * parks a whole 1 MiB body in the socket, and it is the reader's window
      * updates that push it out: on loopback the client's thread pays for
@@ -95,8 +91,14 @@ void zc_conn_open(struct zc_worker *w, int fd, const struct sockaddr_storage *pe
      * from its own thread, on the other core: +13-42% req/s at 1 MiB and
      * +42-57% at 256 MiB under wrk, with less CPU per GB for client and
      * server together (docs/BENCHMARKS.md). Also bounds the kernel memory
-     * a slow client pins. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+     * a slow client pins. The default (64 KiB, --notsent-lowat): at 1 MiB
+     * 16 and 32 KiB gave the same req/s for more server CPU, 128 and 256 KiB
+     * fewer req/s. The price is server CPU with fast readers: the
+     * worker then also runs every transmission and the receive softirq
+     * behind it, 1.3-2x the CPU per GB of queuing more at 256 MiB; 0 (or a
+     * large value) lets the reader's ACKs push the bytes out instead. */
+    if (lowat > 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     if (zc_loop_add(&w->net.loop, &c->io,
                     ZC_EV_READ | ZC_EV_WRITE | ZC_EV_RDHUP | ZC_EV_EDGE) < 0) {
         close(fd);

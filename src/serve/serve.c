@@ -59,6 +59,11 @@ static void usage(FILE *out)
 "                          temporary file beside the target, fsync'ed, then renamed\n"
 "                          into place (201 Created, 204 replaced); off by default\n"
 "  --max-upload SIZE       largest PUT body, with k/M/G suffixes (default 1G); 413\n"
+"  --notsent-lowat SIZE    unsent bytes a client socket may hold before the worker\n"
+"                          waits for it to drain (TCP_NOTSENT_LOWAT; default 64k;\n"
+"                          0: the kernel's send buffer decides). Small: the worker\n"
+"                          transmits its own bytes, faster for slow readers; large\n"
+"                          or 0: less server CPU per GB for fast readers\n"
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
@@ -99,7 +104,7 @@ enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
-    OPT_MAX_UPLOAD,
+    OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT,
 };
 
 static const struct option long_options[] = {
@@ -119,6 +124,7 @@ static const struct option long_options[] = {
     { "user", required_argument, NULL, OPT_USER },
     { "upload", no_argument, NULL, OPT_UPLOAD },
     { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
+    { "notsent-lowat", required_argument, NULL, OPT_NOTSENT_LOWAT },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -217,6 +223,17 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
                 return -1;
             }
             break;
+        case OPT_NOTSENT_LOWAT: {
+            uint64_t lowat;
+
+            /* The socket option is an int; past 1 GiB it means "off" anyway. */
+            if (parse_size(optarg, &lowat) < 0 || lowat > (1u << 30)) {
+                fprintf(stderr, "zcopy serve: bad --notsent-lowat '%s'\n", optarg);
+                return -1;
+            }
+            cfg->notsent_lowat = (int)lowat;
+            break;
+        }
         default:
             usage(stderr);
             return -1;
@@ -253,7 +270,7 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 4096, .header_timeout_ms = 10000,
         .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
-        .max_upload = (uint64_t)1 << 30,
+        .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10,
     };
     if (parse_options(argc, argv, &cfg, &root, &user) < 0)
         return 2;

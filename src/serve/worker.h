@@ -37,6 +37,7 @@ struct zc_serve_config {
     int64_t cache_valid_ms;
     unsigned cache_entries;         /* per worker; 0 disables the cache */
     int64_t drain_timeout_ms;       /* SIGTERM: longest wait for responses */
+    int notsent_lowat;              /* TCP_NOTSENT_LOWAT per client; 0: not set */
     struct zc_http_limits limits;
     const struct zc_mime *mime;
     unsigned naddrs;
