@@ -3,39 +3,14 @@
 #include "broker/offset_records.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_HEADER 61             /* RecordBatch v2 up to the first record */
-#define CRC_FROM 21                 /* the CRC covers attributes to the end */
+#include "log/batch.h"
+#include "log/crc32c.h"
+
 #define KEY_VERSION 1
 #define VALUE_VERSION 3
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-uint32_t zc_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    pthread_once(&crc_once, crc_init);
-    crc = ~crc;
-    while (len--)
-        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -94,14 +69,6 @@ static void put_str(struct wbuf *w, const char *s, size_t len)
 {
     put_be(w, len, 2);
     put(w, s, len);
-}
-
-static void patch_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
 }
 
 static void put_record(struct wbuf *w, struct wbuf *scratch, const struct zc_offset_rec *r,
@@ -173,8 +140,9 @@ int zc_offset_batch_encode(const struct zc_offset_rec *recs, size_t n, int64_t n
         free(w.p);
         return -ENOMEM;
     }
-    patch_be32(w.p + 8, (uint32_t)(w.len - 12));
-    patch_be32(w.p + 17, zc_crc32c(0, w.p + CRC_FROM, w.len - CRC_FROM));
+    zc_put_be32(w.p + ZC_BATCH_LENGTH, (uint32_t)(w.len - ZC_BATCH_LOG_OVERHEAD));
+    zc_put_be32(w.p + ZC_BATCH_CRC, zc_crc32c(0, w.p + ZC_BATCH_ATTRIBUTES,
+                                              w.len - ZC_BATCH_ATTRIBUTES));
     *out = w.p;
     *out_len = w.len;
     return 0;
@@ -305,36 +273,22 @@ size_t zc_offset_batches_decode(const uint8_t *buf, size_t len,
 {
     size_t pos = 0;
 
-    while (len - pos >= 12) {
-        struct rbuf h = { buf + pos, buf + len, false };
-        int64_t base = (int64_t)get_be(&h, 8);
-        int32_t blen = (int32_t)get_be(&h, 4);
-        size_t total;
-        struct rbuf b;
-        int16_t attributes;
-        int32_t last_delta, count;
-        uint32_t crc;
-        int8_t magic;
+    for (;;) {
+        struct zc_batch b;
+        ssize_t size = zc_batch_header(buf + pos, len - pos, &b);
+        struct rbuf r;
 
-        if (blen < BATCH_HEADER - 12 || (size_t)blen > len - pos - 12)
+        if (size <= 0 || (size_t)size > len - pos)
             break;                  /* partial (or nonsense) tail */
-        total = 12 + (size_t)blen;
-        b = (struct rbuf){ buf + pos + 16, buf + pos + total, false };
-        magic = (int8_t)get_be(&b, 1);
-        crc = (uint32_t)get_be(&b, 4);
-        attributes = (int16_t)get_be(&b, 2);
-        last_delta = (int32_t)get_be(&b, 4);
-        b.p += 8 + 8 + 8 + 2 + 4;               /* timestamps, producer */
-        count = (int32_t)get_be(&b, 4);
-        if (magic == 2) {
-            /* Compressed, control or damaged batches are not ours to read. */
-            if ((attributes & 0x07) == 0 && !(attributes & 0x20) &&
-                crc == zc_crc32c(0, buf + pos + CRC_FROM, total - CRC_FROM))
-                decode_records(&b, count, fn, arg);
-            if (next_offset)
-                *next_offset = base + (int64_t)(uint32_t)last_delta + 1;
+        /* Other magics, damaged, compressed or control batches: not ours. */
+        if (zc_batch_check(buf + pos, (size_t)size, &b) == size &&
+            (b.attributes & ZC_BATCH_CODEC_MASK) == 0 && !(b.attributes & ZC_BATCH_CONTROL)) {
+            r = (struct rbuf){ buf + pos + ZC_BATCH_HEADER, buf + pos + size, false };
+            decode_records(&r, b.records_count, fn, arg);
         }
-        pos += total;
+        if (next_offset && b.magic == 2)
+            *next_offset = zc_batch_last_offset(&b) + 1;
+        pos += (size_t)size;
     }
     return pos;
 }

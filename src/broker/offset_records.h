@@ -47,7 +47,4 @@ size_t zc_offset_batches_decode(const uint8_t *buf, size_t len,
                                 void (*fn)(void *arg, const struct zc_offset_rec *r),
                                 void *arg, int64_t *next_offset);
 
-/* CRC-32C (Castagnoli), as RecordBatch v2 uses. */
-uint32_t zc_crc32c(uint32_t crc, const void *buf, size_t len);
-
 #endif /* ZC_BROKER_OFFSET_RECORDS_H */
