@@ -18,6 +18,7 @@ static const struct command commands[] = {
     { "get", cmd_get, "download a URL into a file (splice socket -> file)" },
     { "put", cmd_put, "upload a file with HTTP PUT (sendfile)" },
     { "cp", cmd_cp, "copy a file (copy_file_range, reflink, sparse-aware)" },
+    { "broker", cmd_broker, "a Kafka broker on a log store (zero-copy fetches)" },
 };
 
 static void usage(FILE *out)
