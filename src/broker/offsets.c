@@ -216,6 +216,7 @@ static int replay(struct zc_offsets *o)
     while (off < end && !rp.err) {
         struct zc_log_range r;
         int64_t next = off;
+        size_t len;
 
         ret = zc_log_read(o->part, off, REPLAY_CHUNK, true, &r);
         if (ret < 0 || r.len == 0)
@@ -231,11 +232,12 @@ static int replay(struct zc_offsets *o)
             buf = nb;
             cap = r.len;
         }
-        ret = pread_full(r.fd, buf, r.len, r.pos);
+        len = r.len;
+        ret = pread_full(r.fd, buf, len, r.pos);
         zc_log_range_release(&r);
         if (ret < 0)
             break;
-        zc_offset_batches_decode(buf, r.len, on_replayed, &rp, &next);
+        zc_offset_batches_decode(buf, len, on_replayed, &rp, &next);
         if (next <= off) {
             ret = -EBADMSG;         /* no whole batch where one must be */
             break;
@@ -380,7 +382,7 @@ int zc_offsets_commit(struct zc_offsets *o, const char *group,
         const struct entry *e;
 
         it->error = ZC_GERR_NONE;
-        if (!partition_exists(o->log, it->topic, it->partition)) {
+        if (!it->topic || !partition_exists(o->log, it->topic, it->partition)) {
             it->error = ZC_GERR_UNKNOWN_TOPIC_OR_PARTITION;
             continue;
         }

@@ -31,7 +31,7 @@ void zc_offsets_free(struct zc_offsets *o);     /* NULL-safe */
 
 /* One partition of an OffsetCommit; @error is set by zc_offsets_commit. */
 struct zc_offset_commit {
-    const char *topic;              /* NUL-terminated */
+    const char *topic;              /* NUL-terminated; NULL: an invalid name */
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;           /* -1: unknown */
