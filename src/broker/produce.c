@@ -2,7 +2,10 @@
  * the log as the producer sent it (the log patches baseOffset and the leader
  * epoch in place, in the connection's request buffer). acks=0 gets no
  * response at all; an error then closes the connection instead, as Kafka
- * does (KAFKA.md 7.8). */
+ * does (KAFKA.md 7.8). v0-v2 carry the old message formats (magic 0 and 1),
+ * which the store does not keep: each partition gets
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT (those versions are advertised only for
+ * librdkafka's compression check, see request.h). */
 #include "broker/broker.h"
 
 #define BATCH_LENGTH_AT 8           /* after BaseOffset */
@@ -41,7 +44,8 @@ enum zc_handled zc_api_produce(struct zc_broker *b, const struct zc_kreq *req,
     int16_t acks;
     int32_t topics;
 
-    (void)zc_kr_nullable_string(&r);             /* TransactionalId */
+    if (v >= 3)
+        (void)zc_kr_nullable_string(&r);         /* TransactionalId */
     acks = zc_kr_i16(&r);
     (void)zc_kr_i32(&r);                         /* TimeoutMs */
     topics = zc_kr_array(&r, 6, false);
@@ -62,6 +66,8 @@ enum zc_handled zc_api_produce(struct zc_broker *b, const struct zc_kreq *req,
 
             if (acks != 0 && acks != 1 && acks != -1)
                 err = ZC_KERR_INVALID_REQUIRED_ACKS;
+            else if (v < 3)
+                err = ZC_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
             else if (!valid)
                 err = ZC_KERR_UNKNOWN_TOPIC_OR_PARTITION;
             else
@@ -73,12 +79,14 @@ enum zc_handled zc_api_produce(struct zc_broker *b, const struct zc_kreq *req,
             zc_kw_i32(&resp->w, index);
             zc_kw_i16(&resp->w, err);
             zc_kw_i64(&resp->w, err ? -1 : res.base_offset);
-            zc_kw_i64(&resp->w, -1);             /* LogAppendTimeMs: CreateTime */
+            if (v >= 2)
+                zc_kw_i64(&resp->w, -1);         /* LogAppendTimeMs: CreateTime */
             if (v >= 5)
                 zc_kw_i64(&resp->w, err ? -1 : res.log_start_offset);
         }
     }
-    zc_kw_i32(&resp->w, 0);                      /* ThrottleTimeMs, last here */
+    if (v >= 1)
+        zc_kw_i32(&resp->w, 0);                  /* ThrottleTimeMs, last here */
     if (appended) {
         atomic_fetch_add(&b->appends, 1);
         if (b->on_append)

@@ -12,7 +12,7 @@
 #include "broker/request.h"
 
 static const struct zc_kapi_range supported[] = {
-    { ZC_KAPI_PRODUCE, 3, 7 },
+    { ZC_KAPI_PRODUCE, 0, 7 },
     { ZC_KAPI_FETCH, 4, 11 },
     { ZC_KAPI_LIST_OFFSETS, 1, 3 },
     { ZC_KAPI_METADATA, 0, 4 },
@@ -50,7 +50,7 @@ static const char *layout(int16_t key, int16_t v)
 {
     switch (key) {
     case ZC_KAPI_PRODUCE:
-        return "nhi[s[iB]]";
+        return v < 3 ? "hi[s[iB]]" : "nhi[s[iB]]";
     case ZC_KAPI_FETCH:
         if (v <= 4)
             return "iiiib[s[iqi]]";

@@ -35,7 +35,10 @@ struct zc_kapi_range {
 /* The advertised APIs, in ApiVersions order; @n set to their count.
  * Non-flexible versions only, except ApiVersions v3 (see KAFKA.md 1.2-1.4):
  * Produce includes v3 and Fetch v4 so librdkafka enables MsgVer2, Produce 7
- * and Fetch 10 enable ZSTD, ListOffsets 1 enables OffsetTime. */
+ * and Fetch 10 enable ZSTD, ListOffsets 1 enables OffsetTime. Produce starts
+ * at v0 although v0-v2 (old message formats) are refused: librdkafka up to
+ * 2.11 compresses with gzip, snappy or lz4 only when the broker's Produce
+ * range reaches down to v0 (rdkafka_msgset_writer.c, compr_req). */
 const struct zc_kapi_range *zc_kapi_supported(unsigned *n);
 
 /* zc_kapi_find - the advertised range of @key, or NULL. */

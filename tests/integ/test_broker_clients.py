@@ -44,7 +44,7 @@ def produce_all(p, topic, items, **kw):
     reports = []
 
     def on_delivery(err, msg):
-        reports.append((err, msg.offset() if msg else None))
+        reports.append((err, msg.offset() if msg is not None else None))
 
     for key, value, headers in items:
         p.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery, **kw)

@@ -139,7 +139,7 @@ static void test_writer(void)
          "writer bytes (big-endian, patched size, null string, varint 300)");
     for (int i = 0; i < 10000; i++)
         zc_kw_i32(&w, i);
-    t_ok(!w.oom && w.len == 25 + 40000 && zc_be32(w.buf + w.len - 4) == 9999,
+    t_ok(!w.oom && w.len == 25 + 40000 && zc_kbe32(w.buf + w.len - 4) == 9999,
          "writer grows");
     zc_kw_free(&w);
 }
@@ -192,7 +192,9 @@ static const struct body_case {
       IN("\xff\xff\xff\xff\0\0\x75\x30\0\0\0\x01\0\x01t\0\0\0\x01\0\0\0\0\0\0\0\x03xy"), false },
     { "produce v7 partition count lies", 0, 7,
       IN("\xff\xff\xff\xff\0\0\x75\x30\0\0\0\x01\0\x01t\x7f\xff\xff\xff"), false },
-    { "produce v2 not advertised", 0, 2, IN(""), false },
+    { "produce v2 (no transactional id)", 0, 2,
+      IN("\xff\xff\0\0\x75\x30\0\0\0\x01\0\x01t\0\0\0\x01\0\0\0\0\0\0\0\x02xy"), true },
+    { "produce v8 not advertised", 0, 8, IN(""), false },
     { "fetch v11 empty", 1, 11, IN("\xff\xff\xff\xff\0\0\x01\xf4\0\0\0\x01\x03\x20\0\0\0"
                                    "\0\0\0\0\xff\xff\xff\xff\0\0\0\0\0\0\0\0\0\0"), true },
     { "fetch v11 without rack id", 1, 11, IN("\xff\xff\xff\xff\0\0\x01\xf4\0\0\0\x01\x03\x20\0\0\0"
@@ -229,6 +231,7 @@ static void test_versions(void)
     t_ok(n == 7 && ranges[0].key == 0, "seven APIs advertised");
     t_ok(produce->min <= 3 && produce->max >= 7 && fetch->min <= 4 && fetch->max >= 10,
          "ranges enable MsgVer2 and ZSTD in librdkafka");
+    t_ok(produce->min == 0, "Produce from v0: librdkafka 2.0.2 compresses gzip/snappy only then");
     t_ok(!zc_kapi_find(10) && !zc_kapi_find(11), "no group APIs advertised");
     for (unsigned i = 0; i < n; i++)
         t_ok(!zc_kreq_is_flexible(ranges[i].key, ranges[i].max) ||
