@@ -8,6 +8,7 @@
  * the limit, a truncated header, HTTP) closes the connection: there is no
  * correlation id to answer with. */
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -381,12 +382,23 @@ static void on_after_poll(struct zc_net_worker *nw)
         run_parked(w);
 }
 
+static void run_stop(struct zc_loop *loop, struct zc_task *task)
+{
+    struct zc_bworker *w = (struct zc_bworker *)((char *)task - offsetof(struct zc_bworker, stop_task));
+
+    (void)loop;
+    zc_net_worker_begin_stop(&w->nw);
+}
+
 static void on_wake(struct zc_net_worker *nw)
 {
     struct zc_bworker *w = of_nw(nw);
 
+    /* Stopping closes connections, which must not happen while the loop
+     * still holds this wakeup's events for them: run it as a deferred task,
+     * after the events. */
     if (atomic_load(w->stop))
-        zc_net_worker_begin_stop(nw);
+        zc_loop_defer(&nw->loop, &w->stop_task);
     /* Appends from other threads: after_poll re-checks parked fetches. */
 }
 
@@ -445,6 +457,8 @@ int zc_bworker_init(struct zc_bworker *w, struct zc_broker *b, unsigned id,
     w->seen_appends = 0;
     atomic_init(&w->has_parked, false);
     w->stop = stop;
+    memset(&w->stop_task, 0, sizeof(w->stop_task));
+    w->stop_task.run = run_stop;
     return zc_net_worker_init(&w->nw, &cfg, &ops, listen_fds, nfds);
 }
 

@@ -21,6 +21,7 @@ struct zc_bworker {
     uint_fast64_t seen_appends;     /* b->appends when parked fetches last ran */
     atomic_bool has_parked;         /* read by appenders on other threads */
     atomic_bool *stop;              /* the program's stop flag */
+    struct zc_task stop_task;       /* begins the stop after a wakeup's events */
 };
 
 /* zc_bworker_init - a worker on @listen_fds (taken, closed on every path).

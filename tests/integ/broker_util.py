@@ -62,6 +62,9 @@ class Broker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
+        if rc != 0:
+            err = self.proc.stderr.read().decode(errors="replace")
+            print("# broker exit %s, stderr:\n# %s" % (rc, err.replace("\n", "\n# ")))
         self._close_pipes()
         self.proc = None
         return rc
