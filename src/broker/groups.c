@@ -140,6 +140,8 @@ struct zc_offsets *zc__groups_offsets(struct zc_broker *b)
 
 struct zc_gwait *zc__gwait_get(struct zc_broker *b, struct zc_gwait **slot)
 {
+    if (!slot)
+        return NULL;                /* not from a connection: cannot wait */
     if (!*slot) {
         *slot = calloc(1, sizeof(**slot));
         if (*slot) {
