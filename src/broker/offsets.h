@@ -18,6 +18,7 @@
 #include "log/log.h"
 
 #define ZC_OFFSETS_TOPIC "__consumer_offsets"
+#define ZC_OFFSETS_TOPIC_LEN (sizeof(ZC_OFFSETS_TOPIC) - 1)
 #define ZC_OFFSET_METADATA_MAX 4096     /* Kafka's offset.metadata.max.bytes */
 
 struct zc_offsets;

@@ -15,10 +15,13 @@ import sys
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_util import (Broker, Reader, connect, kbytes, kstr, make_dir,  # noqa: E402
-                         metadata_body_v4, recv_response, request)
+                         metadata_body_v4, produce_body, record_batch, recv_response,
+                         request)
 from serve_util import done, eq, ok  # noqa: E402
 
-METADATA, OFFSET_COMMIT, OFFSET_FETCH, FIND_COORDINATOR = 3, 8, 9, 10
+PRODUCE, METADATA, OFFSET_COMMIT, OFFSET_FETCH, FIND_COORDINATOR = 0, 3, 8, 9, 10
+DELETE_TOPICS = 20
+OFFSETS_TOPIC = "__consumer_offsets"
 JOIN, HEARTBEAT, LEAVE, SYNC, DESCRIBE, LIST = 11, 12, 13, 14, 15, 16
 GROUP = "raw"
 SESSION = 10000
@@ -182,15 +185,38 @@ def main():
         eq((r.i16(), r.string(), r.string(), r.string(), r.string(), r.i32()),
            (0, "nope", "Dead", "", "", 0), "DescribeGroups: an unknown group is Dead")
 
+        # The internal topic: listed as internal, not writable, not deletable.
+        r = rt(c, METADATA, 1, struct.pack(">i", -1))
+        for _ in range(r.i32()):
+            r.i32(), r.string(), r.i32(), r.string()
+        r.i32()
+        internal = {}
+        for _ in range(r.i32()):
+            r.i16()
+            name, is_internal = r.string(), r.i8()
+            internal[name] = is_internal
+            for _ in range(r.i32()):
+                r.i16(), r.i32(), r.i32()
+                [r.i32() for _ in range(r.i32())]
+                [r.i32() for _ in range(r.i32())]
+        eq((internal.get(OFFSETS_TOPIC), internal.get("rawt")), (1, 0),
+           "Metadata v1: %s is internal, rawt is not" % OFFSETS_TOPIC)
+        r = rt(c, PRODUCE, 3, produce_body(OFFSETS_TOPIC, 0, record_batch([b"forged"])))
+        r.i32(), r.string(), r.i32(), r.i32()
+        eq(r.i16(), 17, "Produce to %s: INVALID_TOPIC" % OFFSETS_TOPIC)
+        r = rt(c, DELETE_TOPICS, 0, struct.pack(">i", 1) + kstr(OFFSETS_TOPIC) +
+               struct.pack(">i", 5000))
+        eq((r.i32(), r.string(), r.i16()), (1, OFFSETS_TOPIC, 17),
+           "DeleteTopics of %s: INVALID_TOPIC" % OFFSETS_TOPIC)
+
         # The broker stops while a JoinGroup waits: NOT_COORDINATOR first.
+        # The first member's join completes at once (no delay); the second
+        # joins the group and waits for the first to rejoin.
         e = connect(b)
-        e.sendall(request(JOIN, 3, 11, join_body(3, "", b"meta-E", group="stop-g")))
+        j = parse_join(3, rt(e, JOIN, 3, join_body(3, "", b"meta-E", group="stop-g")))
+        eq(j["gen"], 1, "stop-g: first member in generation 1")
         f = connect(b)
         f.sendall(request(JOIN, 3, 12, join_body(3, "", b"meta-F", group="stop-g")))
-        # The first member's join completes at once (no delay); the second
-        # joins the now-stable group and waits for the first to rejoin.
-        got, resp = recv_response(e)
-        eq(parse_join(3, Reader(resp))["gen"], 1, "stop-g: first member in generation 1")
         ok(not answered_within(f, 0.3), "stop-g: second member waits")
         b.proc.send_signal(signal.SIGTERM)
         got, resp = recv_response(f)
