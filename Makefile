@@ -8,11 +8,13 @@ PREFIX    ?= /usr/local
 JOBS      ?= $(shell nproc)
 PORT      ?= 8080
 DEMO_ROOT ?= $(BUILD)/demo-root
+KAFKA_PORT ?= 9092
+BROKER_DIR ?= $(BUILD)/demo-broker
 FUZZ_SECONDS ?= 60
 
 CMAKE_ARGS = -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-.PHONY: all deps build test test-plain test-asan run install fuzz bench bench-serve clean
+.PHONY: all deps build test test-plain test-asan run run-broker install fuzz bench bench-serve clean
 
 all: build
 
@@ -41,6 +43,10 @@ test-asan: deps
 run: build
 	@scripts/demo-root.sh $(DEMO_ROOT)
 	$(BUILD)/zcopy serve $(DEMO_ROOT) --listen 127.0.0.1:$(PORT)
+
+# A Kafka broker on a demo data directory (kept between runs).
+run-broker: build
+	$(BUILD)/zcopy broker $(BROKER_DIR) --listen 127.0.0.1:$(KAFKA_PORT)
 
 install: build
 	cmake --install $(BUILD)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh GROUP... - install the Debian packages a make target needs.
-# Groups: build (compile + test), bench (peers and plots), fuzz (clang, libFuzzer).
+# Groups: build (compile + test; kcat and python3-confluent-kafka are the
+# broker tests' Kafka clients), bench (peers and plots), fuzz (clang, libFuzzer).
 # Installs with apt-get when run as root; otherwise prints the one command to run.
 set -eu
 

@@ -267,6 +267,9 @@ static bool conn_read(struct zc_bconn *c)
 
             if (!want)
                 return true;                    /* full of whole requests */
+            /* Grow as bytes come, not to what a size prefix claims. */
+            if (want > c->in_cap * 2)
+                want = c->in_cap * 2;
             p = realloc(c->in, want);
             if (!p) {
                 conn_close(c);

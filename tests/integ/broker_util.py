@@ -258,7 +258,8 @@ def fetch_body_v11(topic, partition, offset, max_wait=0, min_bytes=1,
 
 
 def parse_fetch_v11(body):
-    """(top error, [(topic, partition, error, hwm, lso, start, records)])."""
+    """(top error, [(topic, partition, error, hwm, lso, start, records,
+    aborted transaction count, preferred read replica)])."""
     r = Reader(body)
     r.i32()
     top = r.i16()
@@ -272,8 +273,8 @@ def parse_fetch_v11(body):
             for _ in range(max(aborted, 0)):
                 r.i64()
                 r.i64()
-            r.i32()                                 # PreferredReadReplica
-            parts.append((name, idx, err, hwm, lso, start, r.bytes()))
+            replica = r.i32()                       # PreferredReadReplica
+            parts.append((name, idx, err, hwm, lso, start, r.bytes(), aborted, replica))
     return top, parts
 
 

@@ -122,6 +122,7 @@ def main():
         eq(res, [("t1", 0, 0, 3)], "second produce: base offset 3")
         top, parts = parse_fetch_v11(roundtrip(s, FETCH, 11, 8, fetch_body_v11("t1", 0, 0)))
         eq((top, parts[0][2], parts[0][3], parts[0][4]), (0, 0, 6, 6), "fetch: HWM 6, LSO = HWM")
+        eq((parts[0][7], parts[0][8]), (0, -1), "no aborted transactions, PreferredReadReplica -1")
         recs = parts[0][6]
         eq(len(recs), 2 * len(batch), "fetch returns both batches")
         eq(struct.unpack(">q", recs[len(batch):len(batch) + 8])[0], 3,
