@@ -4,6 +4,7 @@
  * against Kafka. Groups live in a string hash table; a group's members in
  * an array kept in join order (the first one is the default leader). */
 #include "broker/group.h"
+#include "broker/htab.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -47,8 +48,7 @@ struct pending {
 };
 
 struct group {
-    struct group *next;             /* hash chain */
-    uint32_t hash;
+    struct zc_hnode node;           /* first: the table hands back &node */
     char *id;
     enum zc_group_state state;
     int32_t generation;
@@ -69,8 +69,7 @@ struct group {
 struct zc_group_coord {
     pthread_mutex_t lock;
     struct zc_group_config cfg;
-    struct group **buckets;
-    size_t n_buckets, n_groups;
+    struct zc_htab groups;          /* of struct group, by id */
     int64_t next_deadline_ms;       /* early, never late */
     bool shut;
     void *call_cookie;              /* the request being handled... */
@@ -98,11 +97,7 @@ static void note_deadline(struct zc_group_coord *c, int64_t t)
 
 static uint32_t hash_str(const char *s)
 {
-    uint32_t h = 2166136261u;       /* FNV-1a */
-
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 16777619u;
-    return h;
+    return zc_hash_fnv1a(ZC_FNV1A_INIT, s, strlen(s));
 }
 
 static char *dup_or_null(const char *s)
@@ -123,31 +118,10 @@ static struct group *group_find(struct zc_group_coord *c, const char *id)
 {
     uint32_t h = hash_str(id);
 
-    for (struct group *g = c->buckets[h & (c->n_buckets - 1)]; g; g = g->next)
-        if (g->hash == h && strcmp(g->id, id) == 0)
-            return g;
+    for (struct zc_hnode *n = *zc_htab_chain(&c->groups, h); n; n = n->next)
+        if (n->hash == h && strcmp(((struct group *)n)->id, id) == 0)
+            return (struct group *)n;
     return NULL;
-}
-
-static void table_grow(struct zc_group_coord *c)
-{
-    size_t n = c->n_buckets * 2;
-    struct group **b = calloc(n, sizeof(*b));
-
-    if (!b)
-        return;                     /* longer chains, still correct */
-    for (size_t i = 0; i < c->n_buckets; i++) {
-        struct group *g = c->buckets[i], *next;
-
-        for (; g; g = next) {
-            next = g->next;
-            g->next = b[g->hash & (n - 1)];
-            b[g->hash & (n - 1)] = g;
-        }
-    }
-    free(c->buckets);
-    c->buckets = b;
-    c->n_buckets = n;
 }
 
 static struct group *group_create(struct zc_group_coord *c, const char *id)
@@ -158,15 +132,11 @@ static struct group *group_create(struct zc_group_coord *c, const char *id)
         free(g);
         return NULL;
     }
-    g->hash = hash_str(id);
+    g->node.hash = hash_str(id);
     g->state = ZC_GROUP_EMPTY;
     g->join_deadline_ms = NEVER;
     g->sync_deadline_ms = NEVER;
-    if (c->n_groups >= c->n_buckets)
-        table_grow(c);
-    g->next = c->buckets[g->hash & (c->n_buckets - 1)];
-    c->buckets[g->hash & (c->n_buckets - 1)] = g;
-    c->n_groups++;
+    zc_htab_insert(&c->groups, &g->node);
     return g;
 }
 
@@ -540,10 +510,8 @@ struct zc_group_coord *zc_group_coord_new(const struct zc_group_config *cfg)
         c->cfg.min_session_timeout_ms = DEFAULT_MIN_SESSION_MS;
     if (c->cfg.max_session_timeout_ms <= 0)
         c->cfg.max_session_timeout_ms = DEFAULT_MAX_SESSION_MS;
-    c->n_buckets = 64;
-    c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
-    if (!c->buckets || pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c->buckets);
+    if (zc_htab_init(&c->groups) < 0 || pthread_mutex_init(&c->lock, NULL) != 0) {
+        zc_htab_free(&c->groups);
         free(c);
         errno = ENOMEM;
         return NULL;
@@ -570,15 +538,9 @@ void zc_group_coord_free(struct zc_group_coord *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_buckets; i++) {
-        struct group *g = c->buckets[i], *next;
-
-        for (; g; g = next) {
-            next = g->next;
-            group_free(g);
-        }
-    }
-    free(c->buckets);
+    zc_htab_each(&c->groups, i, n)
+        group_free((struct group *)n);
+    zc_htab_free(&c->groups);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -588,13 +550,14 @@ void zc_group_coord_shutdown(struct zc_group_coord *c)
     pthread_mutex_lock(&c->lock);
     c->shut = true;
     c->call_cookie = NULL;
-    for (size_t i = 0; i < c->n_buckets; i++)
-        for (struct group *g = c->buckets[i]; g; g = g->next) {
-            for (size_t j = 0; j < g->n_members; j++)
-                member_fail_parked(c, g->members[j], ZC_GERR_NOT_COORDINATOR);
-            g->state = ZC_GROUP_DEAD;
-            g->join_deadline_ms = g->sync_deadline_ms = NEVER;
-        }
+    zc_htab_each(&c->groups, i, n) {
+        struct group *g = (struct group *)n;
+
+        for (size_t j = 0; j < g->n_members; j++)
+            member_fail_parked(c, g->members[j], ZC_GERR_NOT_COORDINATOR);
+        g->state = ZC_GROUP_DEAD;
+        g->join_deadline_ms = g->sync_deadline_ms = NEVER;
+    }
     c->next_deadline_ms = NEVER;
     pthread_mutex_unlock(&c->lock);
 }
@@ -998,24 +961,26 @@ bool zc_group_cancel(struct zc_group_coord *c, void *cookie)
     bool found = false;
 
     pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n_buckets && !found; i++)
-        for (struct group *g = c->buckets[i]; g && !found; g = g->next)
-            for (size_t j = 0; j < g->n_members; j++) {
-                struct member *m = g->members[j];
+    zc_htab_each(&c->groups, i, n) {
+        struct group *g = (struct group *)n;
 
-                if (m->join_cb && m->join_cookie == cookie) {
-                    m->join_cb = NULL;
-                    found = true;
-                } else if (m->sync_cb && m->sync_cookie == cookie) {
-                    m->sync_cb = NULL;
-                    found = true;
-                }
-                if (found) {
-                    /* Nobody waits any more: its session clock runs again. */
-                    note_deadline(c, m->last_seen_ms + m->session_timeout_ms);
-                    break;
-                }
+        for (size_t j = 0; j < g->n_members && !found; j++) {
+            struct member *m = g->members[j];
+
+            if (m->join_cb && m->join_cookie == cookie) {
+                m->join_cb = NULL;
+                found = true;
+            } else if (m->sync_cb && m->sync_cookie == cookie) {
+                m->sync_cb = NULL;
+                found = true;
             }
+            /* Nobody waits any more: its session clock runs again. */
+            if (found)
+                note_deadline(c, m->last_seen_ms + m->session_timeout_ms);
+        }
+        if (found)
+            break;
+    }
     pthread_mutex_unlock(&c->lock);
     return found;
 }
@@ -1211,13 +1176,12 @@ int64_t zc_group_tick(struct zc_group_coord *c, int64_t now_ms)
     pthread_mutex_lock(&c->lock);
     c->call_cookie = NULL;
     if (!c->shut && now_ms >= c->next_deadline_ms) {
-        for (size_t i = 0; i < c->n_buckets; i++)
-            for (struct group *g = c->buckets[i]; g; g = g->next) {
-                int64_t t = group_tick(c, g, now_ms);
+        zc_htab_each(&c->groups, i, n) {
+            int64_t t = group_tick(c, (struct group *)n, now_ms);
 
-                if (t < next)
-                    next = t;
-            }
+            if (t < next)
+                next = t;
+        }
         c->next_deadline_ms = next;
     }
     next = c->next_deadline_ms;
@@ -1241,10 +1205,12 @@ void zc_group_list(struct zc_group_coord *c,
                    void *arg)
 {
     pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n_buckets; i++)
-        for (struct group *g = c->buckets[i]; g; g = g->next)
-            if (g->state != ZC_GROUP_DEAD)
-                fn(arg, g->id, g->protocol_type ? g->protocol_type : "", g->state);
+    zc_htab_each(&c->groups, i, n) {
+        struct group *g = (struct group *)n;
+
+        if (g->state != ZC_GROUP_DEAD)
+            fn(arg, g->id, g->protocol_type ? g->protocol_type : "", g->state);
+    }
     pthread_mutex_unlock(&c->lock);
 }
 

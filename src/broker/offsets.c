@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "broker/group.h"
+#include "broker/htab.h"
 #include "broker/offset_records.h"
 
 #define REPLAY_CHUNK (1u << 20)
@@ -17,8 +18,7 @@
 #define OFFSETS_SEGMENT_BYTES (100u << 20)
 
 struct entry {
-    struct entry *next;
-    uint32_t hash;
+    struct zc_hnode node;           /* first: the table hands back &node */
     int32_t partition;
     char *group, *topic;
     int64_t offset;
@@ -31,39 +31,30 @@ struct zc_offsets {
     pthread_mutex_t lock;
     struct zc_log *log;
     struct zc_log_partition *part;
-    struct entry **buckets;
-    size_t n_buckets, n_entries;
+    struct zc_htab entries;         /* of struct entry */
 };
-
-static uint32_t hash_mem(uint32_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-
-    while (n--)
-        h = (h ^ *b++) * 16777619u;     /* FNV-1a */
-    return h;
-}
 
 static uint32_t key_hash(const char *group, size_t glen, const char *topic, size_t tlen,
                          int32_t partition)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = ZC_FNV1A_INIT;
 
-    h = hash_mem(h, group, glen + 1);   /* the NUL separates group from topic */
-    h = hash_mem(h, topic, tlen + 1);
-    return hash_mem(h, &partition, sizeof(partition));
+    h = zc_hash_fnv1a(h, group, glen + 1);      /* the NUL separates group from topic */
+    h = zc_hash_fnv1a(h, topic, tlen + 1);
+    return zc_hash_fnv1a(h, &partition, sizeof(partition));
 }
 
-static struct entry **find_slot(struct zc_offsets *o, const char *group, size_t glen,
-                                const char *topic, size_t tlen, int32_t partition,
-                                uint32_t h)
+/* The link to the entry of this key, or the chain's final NULL link. */
+static struct zc_hnode **find_slot(struct zc_offsets *o, const char *group, size_t glen,
+                                   const char *topic, size_t tlen, int32_t partition,
+                                   uint32_t h)
 {
-    struct entry **pp = &o->buckets[h & (o->n_buckets - 1)];
+    struct zc_hnode **pp = zc_htab_chain(&o->entries, h);
 
     for (; *pp; pp = &(*pp)->next) {
-        struct entry *e = *pp;
+        struct entry *e = (struct entry *)*pp;
 
-        if (e->hash == h && e->partition == partition && strlen(e->group) == glen &&
+        if (e->node.hash == h && e->partition == partition && strlen(e->group) == glen &&
             !memcmp(e->group, group, glen) && strlen(e->topic) == tlen &&
             !memcmp(e->topic, topic, tlen))
             return pp;
@@ -77,27 +68,6 @@ static void entry_free(struct entry *e)
     free(e->topic);
     free(e->metadata);
     free(e);
-}
-
-static void table_grow(struct zc_offsets *o)
-{
-    size_t n = o->n_buckets * 2;
-    struct entry **b = calloc(n, sizeof(*b));
-
-    if (!b)
-        return;                         /* longer chains, still correct */
-    for (size_t i = 0; i < o->n_buckets; i++) {
-        struct entry *e = o->buckets[i], *next;
-
-        for (; e; e = next) {
-            next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-        }
-    }
-    free(o->buckets);
-    o->buckets = b;
-    o->n_buckets = n;
 }
 
 static char *memdup_nul(const char *s, size_t len)
@@ -115,16 +85,15 @@ static char *memdup_nul(const char *s, size_t len)
 static int apply(struct zc_offsets *o, const struct zc_offset_rec *r)
 {
     uint32_t h = key_hash(r->group, r->group_len, r->topic, r->topic_len, r->partition);
-    struct entry **pp = find_slot(o, r->group, r->group_len, r->topic, r->topic_len,
-                                  r->partition, h);
-    struct entry *e = *pp;
+    struct zc_hnode **pp = find_slot(o, r->group, r->group_len, r->topic, r->topic_len,
+                                     r->partition, h);
+    struct entry *e = (struct entry *)*pp;
     char *meta;
 
     if (r->tombstone) {
         if (e) {
-            *pp = e->next;
+            zc_htab_unlink(&o->entries, pp);
             entry_free(e);
-            o->n_entries--;
         }
         return 0;
     }
@@ -140,12 +109,9 @@ static int apply(struct zc_offsets *o, const struct zc_offset_rec *r)
             free(meta);
             return -ENOMEM;
         }
-        e->hash = h;
+        e->node.hash = h;
         e->partition = r->partition;
-        e->next = *pp;
-        *pp = e;
-        if (++o->n_entries > o->n_buckets)
-            table_grow(o);
+        zc_htab_insert(&o->entries, &e->node);
     }
     free(e->metadata);
     e->metadata = meta;
@@ -264,27 +230,28 @@ static int drop_where(struct zc_offsets *o, int64_t now_ms,
     size_t n = 0, cap = 0;
     int ret;
 
-    for (size_t i = 0; i < o->n_buckets; i++)
-        for (struct entry *e = o->buckets[i]; e; e = e->next) {
-            if (!gone(o, e, arg))
-                continue;
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                struct zc_offset_rec *nr = realloc(recs, ncap * sizeof(*nr));
+    zc_htab_each(&o->entries, i, node) {
+        const struct entry *e = (const struct entry *)node;
 
-                if (!nr) {
-                    free(recs);
-                    return -ENOMEM;
-                }
-                recs = nr;
-                cap = ncap;
+        if (!gone(o, e, arg))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct zc_offset_rec *nr = realloc(recs, ncap * sizeof(*nr));
+
+            if (!nr) {
+                free(recs);
+                return -ENOMEM;
             }
-            recs[n++] = (struct zc_offset_rec){
-                .group = e->group, .group_len = strlen(e->group),
-                .topic = e->topic, .topic_len = strlen(e->topic),
-                .partition = e->partition, .tombstone = true,
-            };
+            recs = nr;
+            cap = ncap;
         }
+        recs[n++] = (struct zc_offset_rec){
+            .group = e->group, .group_len = strlen(e->group),
+            .topic = e->topic, .topic_len = strlen(e->topic),
+            .partition = e->partition, .tombstone = true,
+        };
+    }
     ret = append_records(o, recs, n, now_ms);
     /* Each record points into its own entry, which only its own
      * tombstone frees. */
@@ -317,10 +284,8 @@ int zc_offsets_open(struct zc_log *log, struct zc_offsets **out)
     if (!o)
         return -ENOMEM;
     o->log = log;
-    o->n_buckets = 64;
-    o->buckets = calloc(o->n_buckets, sizeof(*o->buckets));
-    if (!o->buckets || pthread_mutex_init(&o->lock, NULL) != 0) {
-        free(o->buckets);
+    if (zc_htab_init(&o->entries) < 0 || pthread_mutex_init(&o->lock, NULL) != 0) {
+        zc_htab_free(&o->entries);
         free(o);
         return -ENOMEM;
     }
@@ -344,15 +309,9 @@ void zc_offsets_free(struct zc_offsets *o)
 {
     if (!o)
         return;
-    for (size_t i = 0; i < o->n_buckets; i++) {
-        struct entry *e = o->buckets[i], *next;
-
-        for (; e; e = next) {
-            next = e->next;
-            entry_free(e);
-        }
-    }
-    free(o->buckets);
+    zc_htab_each(&o->entries, i, node)
+        entry_free((struct entry *)node);
+    zc_htab_free(&o->entries);
     pthread_mutex_destroy(&o->lock);
     free(o);
 }
@@ -362,8 +321,8 @@ static struct entry *lookup(struct zc_offsets *o, const char *group, const char 
 {
     size_t glen = strlen(group), tlen = strlen(topic);
 
-    return *find_slot(o, group, glen, topic, tlen, partition,
-                      key_hash(group, glen, topic, tlen, partition));
+    return (struct entry *)*find_slot(o, group, glen, topic, tlen, partition,
+                                      key_hash(group, glen, topic, tlen, partition));
 }
 
 int zc_offsets_commit(struct zc_offsets *o, const char *group,
@@ -438,11 +397,13 @@ void zc_offsets_list(struct zc_offsets *o, const char *group,
                      void *arg)
 {
     pthread_mutex_lock(&o->lock);
-    for (size_t i = 0; i < o->n_buckets; i++)
-        for (struct entry *e = o->buckets[i]; e; e = e->next)
-            if (strcmp(e->group, group) == 0)
-                fn(arg, e->topic, e->partition, e->offset, e->leader_epoch, e->metadata,
-                   e->metadata_len);
+    zc_htab_each(&o->entries, i, node) {
+        const struct entry *e = (const struct entry *)node;
+
+        if (strcmp(e->group, group) == 0)
+            fn(arg, e->topic, e->partition, e->offset, e->leader_epoch, e->metadata,
+               e->metadata_len);
+    }
     pthread_mutex_unlock(&o->lock);
 }
 
