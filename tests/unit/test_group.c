@@ -506,6 +506,32 @@ static void test_leader_never_syncs(void)
     zc_group_coord_free(c);
 }
 
+/* The leader assigns but a follower never asks for its part: after the
+ * rebalance timeout it is removed and the leader is told to rejoin. */
+static void test_follower_never_syncs(void)
+{
+    struct zc_group_coord *c = coord_new(DELAY);
+    struct client a = { .group = "g", .client_id = "a", .meta = "A", .session_ms = 60000 };
+    struct client b = { .group = "g", .client_id = "b", .meta = "B", .session_ms = 60000 };
+    struct zc_group_assignment as;
+
+    do_join(c, &a, 0);
+    do_join(c, &b, 0);
+    settle(c, 0);
+    took(&a);
+    took(&b);
+    as = (struct zc_group_assignment){ a.id, (const uint8_t *)"all", 3 };
+    t_is_int(do_sync(c, &a, 2 * DELAY, &as, 1), ZC_GROUP_DONE, "leader syncs");
+    t_is_int(describe(c, "g").state, ZC_GROUP_STABLE, "stable without b's sync");
+    zc_group_tick(c, 2 * DELAY + REBALANCE - 1);
+    t_is_int(describe(c, "g").n, 2, "b still a member before the timeout");
+    zc_group_tick(c, 2 * DELAY + REBALANCE);
+    t_is_int(describe(c, "g").n, 1, "b removed at the timeout");
+    t_is_int(do_hb(c, &a, 2 * DELAY + REBALANCE + 1), ZC_GERR_REBALANCE_IN_PROGRESS,
+             "the leader must rejoin");
+    zc_group_coord_free(c);
+}
+
 /* A member joining while the leader assigns invalidates that generation. */
 static void test_join_during_completing(void)
 {
@@ -693,6 +719,7 @@ int main(void)
     test_protocol_selection();
     test_no_initial_delay();
     test_leader_never_syncs();
+    test_follower_never_syncs();
     test_join_during_completing();
     test_pending_member_expires();
     test_cancel_and_duplicate_join();
