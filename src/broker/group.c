@@ -697,6 +697,56 @@ static int update_member_and_rebalance(struct zc_group_coord *c, struct group *g
     return 0;
 }
 
+static struct member *member_by_instance(struct group *g, const char *instance_id)
+{
+    for (size_t i = 0; instance_id && i < g->n_members; i++)
+        if (str_eq(g->members[i]->instance_id, instance_id))
+            return g->members[i];
+    return NULL;
+}
+
+/* A static member rejoins with a fresh id (its process restarted): the
+ * record keeps its place and assignment under the new id; requests still
+ * waiting under the old one are fenced. In a stable group with unchanged
+ * metadata there is no rebalance at all (KIP-345's point): the answer is
+ * the current generation, naming the current leader (never the rejoiner as
+ * a new leader, so no client reassigns a stable group). */
+static int static_rejoin(struct zc_group_coord *c, struct group *g, struct member *m,
+                         const struct zc_group_join_req *req, int64_t now,
+                         zc_group_join_cb *cb, void *cookie)
+{
+    char *id = new_member_id(c, req->client_id ? req->client_id : "");
+    char *leader_before;
+    bool was_leader = g->leader == m->id;
+
+    if (!id)
+        return -ENOMEM;
+    leader_before = strdup(g->leader ? g->leader : "");
+    if (!leader_before) {
+        free(id);
+        return -ENOMEM;
+    }
+    member_fail_parked(c, m, ZC_GERR_FENCED_INSTANCE_ID);
+    free(m->id);
+    m->id = id;
+    if (was_leader)
+        g->leader = m->id;
+    m->last_seen_ms = now;
+    if (g->state == ZC_GROUP_STABLE && same_protocols(m, req)) {
+        struct zc_group_join_result res = {
+            .error = ZC_GERR_NONE, .generation_id = g->generation,
+            .protocol_name = g->protocol ? g->protocol : "", .leader_id = leader_before,
+            .member_id = m->id,
+        };
+
+        answer_join(c, cb, cookie, &res);
+        free(leader_before);
+        return 0;
+    }
+    free(leader_before);
+    return update_member_and_rebalance(c, g, m, req, now, cb, cookie);
+}
+
 static int join_locked(struct zc_group_coord *c, const struct zc_group_join_req *req,
                        int64_t now, zc_group_join_cb *cb, void *cookie)
 {
@@ -728,12 +778,16 @@ static int join_locked(struct zc_group_coord *c, const struct zc_group_join_req 
         if (!g)
             return -ENOMEM;
     }
-    m = mid[0] ? member_find(g, mid, NULL) : NULL;
+    /* A static member (KIP-345) comes back without its id: find it by its
+     * group.instance.id. */
+    m = mid[0] ? member_find(g, mid, NULL) : member_by_instance(g, req->group_instance_id);
     if (!protocols_acceptable(g, req, m)) {
         answer_join_error(c, cb, cookie, ZC_GERR_INCONSISTENT_GROUP_PROTOCOL, mid);
         return 0;
     }
 
+    if (!mid[0] && m)
+        return static_rejoin(c, g, m, req, now, cb, cookie);
     if (!mid[0]) {
         char *id;
 
@@ -745,7 +799,9 @@ static int join_locked(struct zc_group_coord *c, const struct zc_group_join_req 
         id = new_member_id(c, req->client_id ? req->client_id : "");
         if (!id)
             return -ENOMEM;
-        if (req->require_known_member_id) {
+        /* Static members skip it, as in Kafka: their instance id already
+         * names them. */
+        if (req->require_known_member_id && !req->group_instance_id) {
             /* KIP-394: the id comes back first, so a client that loses this
              * answer leaves no orphan member behind a rebalance. */
             if (g->n_pending == g->cap_pending) {

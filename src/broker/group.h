@@ -46,6 +46,7 @@ enum {
     ZC_GERR_REBALANCE_IN_PROGRESS = 27,
     ZC_GERR_MEMBER_ID_REQUIRED = 79,
     ZC_GERR_GROUP_MAX_SIZE_REACHED = 81,
+    ZC_GERR_FENCED_INSTANCE_ID = 82,
 };
 
 enum zc_group_state {
@@ -94,7 +95,7 @@ struct zc_group_protocol {
 struct zc_group_join_req {
     const char *group_id;
     const char *member_id;              /* "" for a member new to the group */
-    const char *group_instance_id;      /* NULL (no static membership) */
+    const char *group_instance_id;      /* static membership (KIP-345), or NULL */
     const char *client_id;              /* for member ids and DescribeGroups */
     const char *client_host;
     const char *protocol_type;          /* "consumer" */

@@ -532,6 +532,71 @@ static void test_follower_never_syncs(void)
     zc_group_coord_free(c);
 }
 
+/* KIP-345: a static member whose process restarts comes back under its
+ * group.instance.id: in a stable group it keeps its assignment with no
+ * rebalance, its old id is gone, its old waiting requests are fenced. */
+static void test_static_member_rejoin(void)
+{
+    struct zc_group_coord *c = coord_new(DELAY);
+    struct client a = { .group = "g", .client_id = "a", .meta = "A" };
+    struct client b = { .group = "g", .client_id = "b", .meta = "B", .v4 = true };
+    struct zc_group_protocol p = { "range", (const uint8_t *)"B", 1 };
+    struct zc_group_join_req req = {
+        .group_id = "g", .member_id = "", .group_instance_id = "inst-b", .client_id = "b",
+        .client_host = "h", .protocol_type = "consumer", .session_timeout_ms = SESSION,
+        .rebalance_timeout_ms = REBALANCE, .protocols = &p, .n_protocols = 1,
+        .require_known_member_id = true,
+    };
+    struct zc_group_assignment as[2];
+    struct call j;
+    char old_id[160];
+
+    do_join(c, &a, 0);
+    memset(&j, 0, sizeof(j));
+    t_is_int(zc_group_join(c, &req, 0, on_join, &j), ZC_GROUP_PARKED,
+             "static member: no MEMBER_ID_REQUIRED round, its join waits");
+    settle(c, 0);
+    t_is_int(j.err, 0, "static member in generation 1");
+    took(&a);
+    snprintf(b.id, sizeof(b.id), "%s", j.member_id);
+    b.gen = j.gen;
+    as[0] = (struct zc_group_assignment){ a.id, (const uint8_t *)"pa", 2 };
+    as[1] = (struct zc_group_assignment){ b.id, (const uint8_t *)"pb", 2 };
+    t_is_int(do_sync(c, &b, 700, NULL, 0), ZC_GROUP_PARKED, "b waits for the leader");
+    do_sync(c, &a, 700, as, 2);
+    t_is_mem(b.sync.assign, b.sync.assign_len, "pb", "b's part");
+    snprintf(old_id, sizeof(old_id), "%s", b.id);
+
+    /* b restarts: same instance id, no member id. */
+    memset(&j, 0, sizeof(j));
+    t_is_int(zc_group_join(c, &req, 800, on_join, &j), ZC_GROUP_DONE,
+             "static rejoin of a stable group answered at once");
+    t_is_int(j.err, 0, "no error");
+    t_is_int(j.gen, 1, "same generation: no rebalance");
+    t_ok(strcmp(j.member_id, old_id) != 0, "a new member id");
+    t_is_str(j.leader, a.id, "a still leads");
+    t_is_int(describe(c, "g").state, ZC_GROUP_STABLE, "still stable");
+    t_is_int(do_hb(c, &b, 810), ZC_GERR_UNKNOWN_MEMBER_ID, "the old id is gone");
+    snprintf(b.id, sizeof(b.id), "%s", j.member_id);
+    do_sync(c, &b, 820, NULL, 0);
+    t_is_mem(b.sync.assign, b.sync.assign_len, "pb", "the new id gets the same part");
+    t_is_int(do_hb(c, &a, 830), 0, "a was never disturbed");
+    t_is_int(describe(c, "g").n, 2, "still two members");
+
+    /* A request of the old incarnation still waiting is fenced. */
+    do_join(c, &a, 900);                        /* leader rejoin: rebalance */
+    t_is_int(do_join(c, &b, 910), ZC_GROUP_DONE, "b rejoins with its id: phase done");
+    took(&a);
+    took(&b);
+    t_is_int(do_sync(c, &b, 920, NULL, 0), ZC_GROUP_PARKED, "b's sync waits for the leader");
+    memset(&j, 0, sizeof(j));
+    zc_group_join(c, &req, 930, on_join, &j);   /* b restarts meanwhile */
+    t_is_int(b.sync.err, ZC_GERR_FENCED_INSTANCE_ID, "the old incarnation's sync is fenced");
+    t_is_int(j.calls, 0, "a restart while completing rebalances: the join waits");
+    t_is_int(describe(c, "g").state, ZC_GROUP_PREPARING_REBALANCE, "preparing");
+    zc_group_coord_free(c);
+}
+
 /* A member joining while the leader assigns invalidates that generation. */
 static void test_join_during_completing(void)
 {
@@ -720,6 +785,7 @@ int main(void)
     test_no_initial_delay();
     test_leader_never_syncs();
     test_follower_never_syncs();
+    test_static_member_rejoin();
     test_join_during_completing();
     test_pending_member_expires();
     test_cancel_and_duplicate_join();
