@@ -3,18 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "commands.h"
 #include "serve/fs.h"
 #include "serve/worker_run.h"
@@ -94,77 +92,6 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     if (errno || end == s || *end || v > max)
         return -EINVAL;
     *out = v;
-    return 0;
-}
-
-/* "1048576", "64k", "10M", "2G" (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
-{
-    unsigned long long v;
-    unsigned shift = 0;
-    char *end;
-
-    errno = 0;
-    if (*s == '-' || *s == '+')
-        return -EINVAL;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return -EINVAL;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    }
-    if (*end || v > (UINT64_MAX >> shift))
-        return -EINVAL;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-static unsigned count_cores(void)
-{
-    cpu_set_t set;
-
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return (unsigned)CPU_COUNT(&set);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-    return n > 0 ? (unsigned)n : 1;
-}
-
-/* The soft fd limit is often 1024; a server needs more (nginx's
- * worker_rlimit_nofile). The hard limit is the operator's word. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-static int drop_privileges(const char *name)
-{
-    struct passwd *pw = getpwnam(name);
-
-    if (!pw) {
-        fprintf(stderr, "zcopy serve: --user: no user '%s'\n", name);
-        return -1;
-    }
-    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
-        return 0;
-    /* Groups first: after setuid() we could no longer change them. */
-    if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-        setuid(pw->pw_uid) < 0) {
-        fprintf(stderr, "zcopy serve: --user %s: %s\n", name, strerror(errno));
-        return -1;
-    }
-    if (setuid(0) == 0 && pw->pw_uid != 0) {
-        fprintf(stderr, "zcopy serve: --user %s: privileges not dropped\n", name);
-        return -1;
-    }
     return 0;
 }
 
@@ -285,7 +212,7 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             cfg->upload = true;
             break;
         case OPT_MAX_UPLOAD:
-            if (parse_size(optarg, &cfg->max_upload) < 0) {
+            if (zc_cli_parse_size(optarg, &cfg->max_upload) < 0) {
                 fprintf(stderr, "zcopy serve: bad --max-upload '%s'\n", optarg);
                 return -1;
             }
@@ -333,7 +260,7 @@ int cmd_serve(int argc, char **argv)
     if (cfg.naddrs == 0)
         zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
     if (cfg.threads == 0)
-        cfg.threads = count_cores();
+        cfg.threads = zc_cli_cores();
 
     if (!realpath(root, root_abs)) {
         fprintf(stderr, "zcopy serve: %s: %s\n", root, strerror(errno));
@@ -359,7 +286,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     cfg.mime = mime;
-    raise_fd_limit();
+    zc_cli_raise_fd_limit();
 
     /* Signals: SIGPIPE ignored for good; the others blocked in every thread
      * (threads inherit the mask) and taken by the main thread with sigwait. */
@@ -407,7 +334,7 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
     }
-    if (user && drop_privileges(user) < 0)
+    if (user && zc_cli_drop_privileges("zcopy serve", user) < 0)
         goto out;
 
     for (unsigned t = 0; t < cfg.threads; t++) {
