@@ -294,7 +294,10 @@ static void on_conn_event(struct zc_loop *loop, struct zc_io *io, unsigned event
     struct zc_bconn *c = (struct zc_bconn *)io;
 
     (void)loop;
-    if (events & (ZC_EV_ERR | ZC_EV_HUP)) {
+    /* The peer shut its side while we are not reading (a parked fetch, a
+     * stop): it is gone, and the level-triggered report would repeat. */
+    if ((events & (ZC_EV_ERR | ZC_EV_HUP)) ||
+        ((events & ZC_EV_RDHUP) && (c->parked || c->closing))) {
         conn_close(c);
         return;
     }

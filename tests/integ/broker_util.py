@@ -215,15 +215,17 @@ def zigzag_varint(v):
     return out + bytes([v])
 
 
-def record_batch(values, timestamp_ms=None, corrupt_crc=False):
-    """A RecordBatch v2 of uncompressed records with these values."""
+def record_batch(values, timestamp_ms=None, corrupt_crc=False, deltas=None):
+    """A RecordBatch v2 of uncompressed records with these values; record i
+    is stamped timestamp_ms + deltas[i] (all timestamp_ms by default)."""
     ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    deltas = deltas or [0] * len(values)
     records = b""
     for i, v in enumerate(values):
-        body = (b"\0" + zigzag_varint(0) + zigzag_varint(i) + zigzag_varint(-1) +
+        body = (b"\0" + zigzag_varint(deltas[i]) + zigzag_varint(i) + zigzag_varint(-1) +
                 zigzag_varint(len(v)) + v + zigzag_varint(0))
         records += zigzag_varint(len(body)) + body
-    after_crc = (struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1,
+    after_crc = (struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts + max(deltas), -1, -1, -1,
                              len(values)) + records)
     crc = crc32c(after_crc) ^ (1 if corrupt_crc else 0)
     after_len = struct.pack(">ibI", 0, 2, crc) + after_crc

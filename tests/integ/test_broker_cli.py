@@ -102,6 +102,20 @@ def main():
            "room for both: each partition's batch (mmap append, same bytes)")
         eq(len(parts[1][6]), len(batch), "...whole")
 
+        # A client that shuts its side while its fetch is parked is gone:
+        # the broker closes at once instead of answering after 30 s.
+        c = connect(b)
+        c.sendall(request(FETCH, 11, 9, fetch_body_v11("two", 0, 1, max_wait=30000)))
+        time.sleep(0.3)
+        c.shutdown(socket.SHUT_WR)
+        c.settimeout(10)
+        try:
+            got = c.recv(1)
+        except socket.timeout:
+            got = None
+        eq(got, b"", "peer shut down while parked: connection closed, no 30 s wait")
+        c.close()
+
         # SIGTERM with a fetch parked for 30 s: answered at once, exit 0.
         s.sendall(request(FETCH, 11, 5, fetch_body_v11("two", 0, 1, max_wait=30000)))
         time.sleep(0.3)

@@ -158,6 +158,21 @@ def main():
         eq(r.i16(), 43, "Produce v2: UNSUPPORTED_FOR_MESSAGE_FORMAT")
         eq(latest_offset(s, "t1", 17), (0, 6), "nothing stored by the refused produces")
 
+        # ListOffsets by time finds the record inside a batch, not the batch.
+        t0 = int(time.time() * 1000) - 100000
+        timed = record_batch([b"a", b"b", b"c"], timestamp_ms=t0, deltas=[0, 1000, 2000])
+        roundtrip(s, METADATA, 4, 170, metadata_body_v4(["tt"]))
+        res = parse_produce_v7(roundtrip(s, PRODUCE, 7, 171, produce_body("tt", 0, timed)))
+        for want_ts, want in ((t0 + 1500, (2, t0 + 2000)), (t0 - 5, (0, t0)),
+                              (t0 + 1000, (1, t0 + 1000)), (t0 + 2001, (-1, -1))):
+            body = (struct.pack(">i", -1) + struct.pack(">i", 1) + struct.pack(">h", 2) + b"tt" +
+                    struct.pack(">i", 1) + struct.pack(">iq", 0, want_ts))
+            r = Reader(roundtrip(s, LIST_OFFSETS, 1, 172, body))
+            r.i32(), r.string(), r.i32(), r.i32()
+            err, ts, off = r.i16(), r.i64(), r.i64()
+            eq((err, off, ts), (0,) + want, "ListOffsets v1 at t0%+d: offset and timestamp of "
+               "the record" % (want_ts - t0))
+
         # acks=0: no response; the next request's answer comes first.
         s.sendall(request(PRODUCE, 7, 18, produce_body("t1", 0, batch, acks=0)))
         eq(latest_offset(s, "t1", 19), (0, 9), "acks=0 stored, answered nothing")
