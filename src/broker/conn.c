@@ -173,7 +173,7 @@ static int64_t front_frame(const struct zc_bconn *c)
 
 /* Answer the request at the front. Return: false when the connection closed
  * (or the request parked: *parked says). */
-static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
+static bool handle_front(struct zc_bconn *c, size_t frame, bool expired, bool *parked)
 {
     struct zc_bworker *w = c->w;
     struct zc_kresp resp;
@@ -181,6 +181,7 @@ static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
     enum zc_handled h;
     int32_t wait_ms = 0;
 
+    *parked = false;
     req.gwait = &c->gwait;
     if (zc_kreq_parse_header(c->in + 4, frame - 4, &req.h, &req.body) < 0)
         goto close;
@@ -201,6 +202,7 @@ static bool handle_front(struct zc_bconn *c, size_t frame, bool expired)
         goto close;
     if (h == ZC_HANDLED_PARK) {
         c->parked = true;
+        *parked = true;
         c->park_deadline_ms = w->nw.loop.now_ms + wait_ms;
         c->park_next = w->parked;
         w->parked = c;
@@ -241,9 +243,11 @@ static void conn_process(struct zc_bconn *c)
             break;
         if (c->q.tail - c->q.head > MAX_QUEUED_PARTS)
             break;
-        if (!handle_front(c, (size_t)frame, false)) {
-            if (!c->parked)
-                return;                         /* closed */
+        bool parked;
+
+        if (!handle_front(c, (size_t)frame, false, &parked)) {
+            if (!parked)
+                return;                         /* closed: c is freed */
             break;
         }
     }
@@ -368,7 +372,9 @@ static void run_parked(struct zc_bworker *w)
             w->parked = c;
             continue;
         }
-        if (handle_front(c, (size_t)front_frame(c), expired)) {
+        bool parked;
+
+        if (handle_front(c, (size_t)front_frame(c), expired, &parked)) {
             conn_process(c);                    /* the requests behind it */
         }
     }
