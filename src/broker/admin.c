@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/groups.h"
 
 static bool config_value(struct zc_kstr value, int64_t *out)
 {
@@ -160,8 +161,15 @@ void zc_api_delete_topics(struct zc_broker *b, const struct zc_kreq *req,
         char name[256];
         int16_t err = ZC_KERR_UNKNOWN_TOPIC_OR_PARTITION;
 
+        /* The groups' offsets live in the internal topic: not deletable. */
         if (zc_broker_topic_name(s, name))
-            err = zc_kerr_from_errno(zc_log_topic_delete(b->log, name));
+            err = strcmp(name, ZC_OFFSETS_TOPIC)
+                      ? zc_kerr_from_errno(zc_log_topic_delete(b->log, name))
+                      : ZC_KERR_INVALID_TOPIC;
+        /* Committed offsets go with their topic (a failure leaves them to
+         * be dropped at the next start). */
+        if (err == ZC_KERR_NONE)
+            (void)zc_groups_topic_deleted(b, name);
         zc_kw_string(&resp->w, s.p, (size_t)s.len);
         zc_kw_i16(&resp->w, err);
     }

@@ -59,6 +59,7 @@ struct zc_broker {
     /* Called after an append so workers with parked fetches wake up. */
     void (*on_append)(struct zc_broker *b);
     void *on_append_arg;
+    struct zc_broker_groups *groups;    /* consumer groups (broker/groups.h) */
 };
 
 /* A response under construction. The buffer starts with the 4-byte size
@@ -91,6 +92,7 @@ void zc_kresp_free(struct zc_kresp *resp);
 struct zc_kreq {
     struct zc_kreq_header h;
     struct zc_kr body;
+    struct zc_gwait **gwait;        /* the connection's group wait (groups.h) */
 };
 
 /* What a handler did with the request. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "broker/conn.h"
+#include "broker/groups.h"
 #include "cli/cli.h"
 #include "commands.h"
 #include "net/listen.h"
@@ -45,6 +46,10 @@ static const char usage_text[] =
 "                          (fsync before acknowledging), or MS (every MS ms)\n"
 "  --threads N             worker threads (default: one per core)\n"
 "  --user NAME             drop privileges to NAME after opening the listeners\n"
+"  --group-initial-delay MS  an empty group's first rebalance waits MS for more\n"
+"                          members (default 3000, as Kafka; 0: none)\n"
+"  --group-min-session MS  smallest session.timeout.ms a member may ask\n"
+"                          (default 6000, as Kafka)\n"
 "  -h, --help              this text\n"
 "\n"
 "SIZE takes k, M, G suffixes (powers of 1024). SIGTERM or SIGINT: stop accepting,\n"
@@ -57,12 +62,13 @@ struct options {
     enum zc_method fetch_method;
     unsigned threads;
     const char *user;
+    struct zc_group_config groups;
 };
 
 enum {
     OPT_LISTEN = 256, OPT_ADVERTISE, OPT_PARTITIONS, OPT_NO_AUTO, OPT_SEGMENT,
     OPT_RET_BYTES, OPT_RET_MS, OPT_MAX_MSG, OPT_APPEND, OPT_FETCH, OPT_FLUSH,
-    OPT_THREADS, OPT_USER,
+    OPT_THREADS, OPT_USER, OPT_GROUP_DELAY, OPT_GROUP_MIN_SESSION,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +85,8 @@ static const struct option long_opts[] = {
     { "flush", required_argument, NULL, OPT_FLUSH },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "user", required_argument, NULL, OPT_USER },
+    { "group-initial-delay", required_argument, NULL, OPT_GROUP_DELAY },
+    { "group-min-session", required_argument, NULL, OPT_GROUP_MIN_SESSION },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -199,6 +207,16 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case OPT_USER:
             o->user = optarg;
+            break;
+        case OPT_GROUP_DELAY:
+            if (zc_cli_parse_int(optarg, 0, 300000, &n) < 0)
+                return bad("--group-initial-delay", optarg);
+            o->groups.initial_rebalance_delay_ms = n ? n : -1;     /* -1: none */
+            break;
+        case OPT_GROUP_MIN_SESSION:
+            if (zc_cli_parse_int(optarg, 1, 1800000, &n) < 0)
+                return bad("--group-min-session", optarg);
+            o->groups.min_session_timeout_ms = (int32_t)n;
             break;
         default:
             fputs(usage_text, stderr);
@@ -331,6 +349,11 @@ int cmd_broker(int argc, char **argv)
         fprintf(stderr, WHO ": %s: %s\n", o.cfg.dir, strerror(-ret));
         goto out;
     }
+    ret = zc_groups_start(&b, &o.groups);
+    if (ret < 0) {
+        fprintf(stderr, WHO ": consumer groups (%s): %s\n", ZC_OFFSETS_TOPIC, strerror(-ret));
+        goto out;
+    }
     for (unsigned t = 0; t < o.threads; t++) {
         ret = zc_net_worker_start(&ws.v[t].nw);
         if (ret < 0) {
@@ -360,6 +383,9 @@ int cmd_broker(int argc, char **argv)
                 fprintf(stderr, WHO ": log maintenance: %s\n", strerror(-ret));
         }
     }
+    /* Waiting group requests are told NOT_COORDINATOR: their clients look
+     * for the coordinator again and rejoin once we are back. */
+    zc_groups_shutdown(&b);
     atomic_store(&stop, true);
     for (unsigned t = 0; t < started; t++)
         zc_net_worker_wake(&ws.v[t].nw);
@@ -370,6 +396,7 @@ out:
     for (unsigned t = 0; t < inited; t++)
         zc_bworker_destroy(&ws.v[t]);
     ws.n = 0;
+    zc_groups_stop(&b);
     if (b.log && zc_log_close(b.log) < 0)
         status = 1;
     free(ws.v);

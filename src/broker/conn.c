@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "broker/conn.h"
+#include "broker/groups.h"
 #include "broker/request.h"
 
 #define IN_INITIAL (64u << 10)
@@ -34,6 +35,7 @@ struct zc_bconn {
     bool parked;
     int64_t park_deadline_ms;
     bool closing;                   /* stop taking requests; close when sent */
+    struct zc_gwait *gwait;         /* a JoinGroup/SyncGroup's wait, or NULL */
     unsigned interest;
 };
 
@@ -143,6 +145,7 @@ static void conn_close(struct zc_bconn *c)
     zc_loop_del(&w->nw.loop, &c->io);
     close(c->io.fd);
     zc_sendq_free(&c->q);
+    zc_gwait_free(w->b, c->gwait);      /* withdraws a waiting group request */
     free(c->in);
     if (c->prev)
         c->prev->next = c->next;
@@ -179,6 +182,7 @@ static enum front handle_front(struct zc_bconn *c, size_t frame, bool expired)
     enum zc_handled h;
     int32_t wait_ms = 0;
 
+    req.gwait = &c->gwait;
     if (zc_kreq_parse_header(c->in + 4, frame - 4, &req.h, &req.body) < 0)
         goto close;
     if (req.h.api_key == ZC_KAPI_API_VERSIONS) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/groups.h"
 #include "broker/request.h"
 
 int16_t zc_kerr_from_errno(int err)
@@ -78,6 +79,33 @@ enum zc_handled zc_broker_handle(struct zc_broker *b, const struct zc_kreq *req,
         break;
     case ZC_KAPI_DELETE_TOPICS:
         zc_api_delete_topics(b, req, resp);
+        break;
+    case ZC_KAPI_FIND_COORDINATOR:
+        zc_api_find_coordinator(b, req, resp);
+        break;
+    case ZC_KAPI_JOIN_GROUP:
+        ret = zc_api_join_group(b, req, expired, resp, wait_ms);
+        break;
+    case ZC_KAPI_SYNC_GROUP:
+        ret = zc_api_sync_group(b, req, expired, resp, wait_ms);
+        break;
+    case ZC_KAPI_HEARTBEAT:
+        zc_api_heartbeat(b, req, resp);
+        break;
+    case ZC_KAPI_LEAVE_GROUP:
+        zc_api_leave_group(b, req, resp);
+        break;
+    case ZC_KAPI_OFFSET_COMMIT:
+        zc_api_offset_commit(b, req, resp);
+        break;
+    case ZC_KAPI_OFFSET_FETCH:
+        zc_api_offset_fetch(b, req, resp);
+        break;
+    case ZC_KAPI_LIST_GROUPS:
+        zc_api_list_groups(b, req, resp);
+        break;
+    case ZC_KAPI_DESCRIBE_GROUPS:
+        zc_api_describe_groups(b, req, resp);
         break;
     default:
         ret = ZC_HANDLED_CLOSE;         /* the caller checked the key already */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/offsets.h"
 
 struct names {
     char (*v)[256];
@@ -40,8 +41,9 @@ static void write_topic(struct zc_kresp *resp, int16_t v, int16_t err,
 {
     zc_kw_i16(&resp->w, err);
     zc_kw_string(&resp->w, name, name_len);
-    if (v >= 1)
-        zc_kw_i8(&resp->w, 0);                   /* IsInternal */
+    if (v >= 1)                                  /* IsInternal */
+        zc_kw_i8(&resp->w, name_len == ZC_OFFSETS_TOPIC_LEN &&
+                           !memcmp(name, ZC_OFFSETS_TOPIC, name_len));
     zc_kw_i32(&resp->w, partitions > 0 ? partitions : 0);
     for (int32_t i = 0; i < partitions; i++) {
         zc_kw_i16(&resp->w, ZC_KERR_NONE);

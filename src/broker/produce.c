@@ -6,7 +6,10 @@
  * which the store does not keep: each partition gets
  * UNSUPPORTED_FOR_MESSAGE_FORMAT (those versions are advertised only for
  * librdkafka's compression check, see request.h). */
+#include <string.h>
+
 #include "broker/broker.h"
+#include "broker/offsets.h"
 
 #define BATCH_LENGTH_AT 8           /* after BaseOffset */
 
@@ -70,6 +73,8 @@ enum zc_handled zc_api_produce(struct zc_broker *b, const struct zc_kreq *req,
                 err = ZC_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
             else if (!valid)
                 err = ZC_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            else if (!strcmp(name, ZC_OFFSETS_TOPIC))
+                err = ZC_KERR_INVALID_TOPIC;    /* only the coordinator writes it */
             else
                 err = append_one(b, name, index, rec, &res);
             if (err == ZC_KERR_NONE)

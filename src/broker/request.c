@@ -16,6 +16,17 @@ static const struct zc_kapi_range supported[] = {
     { ZC_KAPI_FETCH, 4, 11 },
     { ZC_KAPI_LIST_OFFSETS, 1, 3 },
     { ZC_KAPI_METADATA, 0, 4 },
+    /* Consumer groups (broker/groups.h). FindCoordinator and JoinGroup
+     * from v0: librdkafka 2.0.2 keys its group and LZ4 features on them. */
+    { ZC_KAPI_OFFSET_COMMIT, 2, 7 },
+    { ZC_KAPI_OFFSET_FETCH, 1, 5 },
+    { ZC_KAPI_FIND_COORDINATOR, 0, 2 },
+    { ZC_KAPI_JOIN_GROUP, 0, 5 },
+    { ZC_KAPI_HEARTBEAT, 0, 3 },
+    { ZC_KAPI_LEAVE_GROUP, 0, 3 },
+    { ZC_KAPI_SYNC_GROUP, 0, 3 },
+    { ZC_KAPI_DESCRIBE_GROUPS, 0, 4 },
+    { ZC_KAPI_LIST_GROUPS, 0, 2 },
     { ZC_KAPI_API_VERSIONS, 0, 3 },
     { ZC_KAPI_CREATE_TOPICS, 0, 4 },
     { ZC_KAPI_DELETE_TOPICS, 0, 3 },
@@ -62,6 +73,30 @@ static const char *layout(int16_t key, int16_t v)
         return v == 0 ? "[sih[i[i]][sn]]i" : "[sih[i[i]][sn]]ib";
     case ZC_KAPI_DELETE_TOPICS:
         return "[s]i";
+    case ZC_KAPI_OFFSET_COMMIT:
+        if (v <= 4)
+            return "sisq[s[iqn]]";
+        if (v == 5)
+            return "sis[s[iqn]]";
+        return v == 6 ? "sis[s[iqin]]" : "sisn[s[iqin]]";
+    case ZC_KAPI_OFFSET_FETCH:
+        return v == 1 ? "s[s[i]]" : "s(s[i])";
+    case ZC_KAPI_FIND_COORDINATOR:
+        return v == 0 ? "s" : "sb";
+    case ZC_KAPI_JOIN_GROUP:
+        if (v == 0)
+            return "siss[sB]";
+        return v < 5 ? "siiss[sB]" : "siisns[sB]";
+    case ZC_KAPI_HEARTBEAT:
+        return v < 3 ? "sis" : "sisn";
+    case ZC_KAPI_LEAVE_GROUP:
+        return v < 3 ? "ss" : "s[sn]";
+    case ZC_KAPI_SYNC_GROUP:
+        return v < 3 ? "sis[sB]" : "sisn[sB]";
+    case ZC_KAPI_DESCRIBE_GROUPS:
+        return v < 3 ? "[s]" : "[s]b";
+    case ZC_KAPI_LIST_GROUPS:
+        return "";
     }
     return NULL;
 }

@@ -227,7 +227,7 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             uint64_t lowat;
 
             /* The socket option is an int; past 1 GiB it means "off" anyway. */
-            if (parse_size(optarg, &lowat) < 0 || lowat > (1u << 30)) {
+            if (zc_cli_parse_size(optarg, &lowat) < 0 || lowat > (1u << 30)) {
                 fprintf(stderr, "zcopy serve: bad --notsent-lowat '%s'\n", optarg);
                 return -1;
             }

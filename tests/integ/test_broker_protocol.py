@@ -58,13 +58,14 @@ def main():
            "append write, fetch auto" in b.start_line, "start line: " + b.start_line)
         s = connect(b)
 
-        # ApiVersions: v0 lists our ranges, no group APIs; v3 (flexible body,
+        # ApiVersions: v0 lists our ranges, group APIs included; v3 (flexible body,
         # header v2 request) gets a compact array; v9 gets error 35 as v0.
         err, apis = api_versions_v0(roundtrip(s, API_VERSIONS, 0, 1, b""))
         eq(err, 0, "ApiVersions v0: no error")
         eq(apis.get(PRODUCE), (0, 7), "Produce 0-7 advertised")
         eq(apis.get(FETCH), (4, 11), "Fetch 4-11 advertised")
-        ok(10 not in apis and 11 not in apis, "no FindCoordinator/JoinGroup advertised")
+        eq(apis.get(10), (0, 2), "FindCoordinator 0-2 advertised (librdkafka needs v0)")
+        eq(apis.get(11), (0, 5), "JoinGroup 0-5 advertised")
         probe = (struct.pack(">hhi", API_VERSIONS, 3, 2) + struct.pack(">h", 7) + b"rdkafka" +
                  b"\x00" + b"\x0blibrdkafka" + b"\x062.0.2" + b"\x00")
         s.sendall(struct.pack(">i", len(probe)) + probe)
