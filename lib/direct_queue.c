@@ -22,12 +22,15 @@
 #include <liburing.h>
 #endif
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
 struct zc_dq {
     unsigned depth;             /* the ctx's setting it was built for */
     unsigned nslots;            /* depth with io_uring, 1 without */
     size_t buf_size, align;
-    char *mem;
+    char *mem;                  /* the mapping, unmapped as a whole */
     size_t mem_len;
+    char *bufs;                 /* slot i's buffer: bufs + i * buf_size */
     struct zc_dq_slot slot[ZC_DIRECT_MAX_DEPTH];
     unsigned head, count;       /* FIFO of slots: slot[(head + i) % nslots] */
     unsigned pending;           /* SQEs queued, not yet submitted */
@@ -83,7 +86,7 @@ static void ring_register(zc_ctx *ctx, struct zc_dq *q)
     struct iovec iov[ZC_DIRECT_MAX_DEPTH];
 
     for (unsigned i = 0; i < q->nslots; i++) {
-        iov[i].iov_base = q->mem + (size_t)i * q->buf_size;
+        iov[i].iov_base = q->bufs + (size_t)i * q->buf_size;
         iov[i].iov_len = q->buf_size;
     }
     zc__count(ctx);
@@ -157,7 +160,11 @@ int zc__dq_get(zc_ctx *ctx, size_t mem_align, size_t align, struct zc_dq **out)
     if (q->async)
         q->nslots = q->depth;
 #endif
-    q->mem_len = q->nslots * buf;
+    /* One huge page more than needed, to start the buffers on a huge-page
+     * boundary: a device takes at most max_segments pieces per request
+     * (254 on virtio-blk), so 4 KiB pages cut every read into requests of
+     * at most 1016 KiB, while huge pages make each buffer a few segments. */
+    q->mem_len = q->nslots * buf + HUGE_PAGE;
     ret = zc__mmap(ctx, &mem, q->mem_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ret < 0) {
@@ -166,6 +173,11 @@ int zc__dq_get(zc_ctx *ctx, size_t mem_align, size_t align, struct zc_dq **out)
         return ret;
     }
     q->mem = mem;
+    q->bufs = (char *)(((uintptr_t)mem + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    /* Best effort: without transparent huge pages the reads are just cut
+     * into more requests. */
+    zc__count(ctx);
+    (void)madvise(q->bufs, q->nslots * buf, MADV_HUGEPAGE);
 #if ZC_HAVE_URING
     if (q->async)
         ring_register(ctx, q);
@@ -232,7 +244,7 @@ void zc__dq_push(zc_ctx *ctx, struct zc_dq *q, int fd, off_t base, size_t len)
     s->res = 0;
     s->done = false;
     s->gen = q->gen;
-    s->buf = q->mem + (size_t)pos * q->buf_size;
+    s->buf = q->bufs + (size_t)pos * q->buf_size;
     q->count++;
 #if ZC_HAVE_URING
     if (q->async) {

@@ -52,6 +52,10 @@ void bench_usage(FILE *out)
 "  --runs N        runs per method x sink, interleaved; median shown with\n"
 "                  min-max (default 3)\n"
 "  --cold          evict the source from the page cache before each run\n"
+"  --direct-depth N  reads the direct method keeps in flight (1..64;\n"
+"                  default: the library's, 4)\n"
+"  --direct-buf N  bytes per direct read, k/M suffixes (up to 64M; default:\n"
+"                  the library's, 1M)\n"
 "  --dir DIR       where the source file is created (default /var/tmp)\n"
 "  --netns         also TCP between two network namespaces over veth (root)\n"
 "  --format F      table (default), csv or json\n"
@@ -130,13 +134,15 @@ static int parse_list(const char *list, bool methods, uint32_t *mask)
 int bench_parse_options(int argc, char **argv, struct bench_opts *o)
 {
     enum { OPT_METHOD = 256, OPT_SINK, OPT_SIZE, OPT_RUNS, OPT_COLD, OPT_DIR,
-           OPT_NETNS, OPT_FORMAT, OPT_PLOT };
+           OPT_NETNS, OPT_FORMAT, OPT_PLOT, OPT_DIRECT_DEPTH, OPT_DIRECT_BUF };
     static const struct option longopts[] = {
         { "method", required_argument, NULL, OPT_METHOD },
         { "sink", required_argument, NULL, OPT_SINK },
         { "size", required_argument, NULL, OPT_SIZE },
         { "runs", required_argument, NULL, OPT_RUNS },
         { "cold", no_argument, NULL, OPT_COLD },
+        { "direct-depth", required_argument, NULL, OPT_DIRECT_DEPTH },
+        { "direct-buf", required_argument, NULL, OPT_DIRECT_BUF },
         { "dir", required_argument, NULL, OPT_DIR },
         { "netns", no_argument, NULL, OPT_NETNS },
         { "format", required_argument, NULL, OPT_FORMAT },
@@ -186,6 +192,25 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
         }
         case OPT_COLD:
             o->cold = true;
+            break;
+        case OPT_DIRECT_DEPTH: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+
+            if (*end || end == optarg || v < 1 || v > 64) {
+                fprintf(stderr, "zcopy bench: bad --direct-depth '%s' (1..64)\n", optarg);
+                return -EINVAL;
+            }
+            o->direct_depth = (unsigned)v;
+            break;
+        }
+        case OPT_DIRECT_BUF:
+            if (bench_parse_size(optarg, &o->direct_buf) < 0 ||
+                o->direct_buf > ((uint64_t)64 << 20)) {
+                fprintf(stderr, "zcopy bench: bad --direct-buf '%s' (e.g. 256K, 1M; "
+                        "at most 64M)\n", optarg);
+                return -EINVAL;
+            }
             break;
         case OPT_DIR:
             o->dir = optarg;
