@@ -117,7 +117,7 @@ int zc_ctx_set_pipe_size(zc_ctx *ctx, size_t bytes);
  * io_uring, 1..64, default 4 (1 without io_uring). Return: 0, or -EINVAL. */
 int zc_ctx_set_direct_depth(zc_ctx *ctx, unsigned depth);
 
-/* zc_ctx_set_direct_buf - bytes per ZC_DIRECT read, default 1 MiB; rounded
+/* zc_ctx_set_direct_buf - bytes per ZC_DIRECT read, default 2 MiB; rounded
  * up to a page (and the file's direct-I/O alignment), at most 64 MiB. The
  * ctx holds depth x bytes of buffers once ZC_DIRECT ran. Return: 0, or -EINVAL. */
 int zc_ctx_set_direct_buf(zc_ctx *ctx, size_t bytes);

@@ -23,7 +23,7 @@
 /* The direct method's reads in flight, and the bytes each one asks for. */
 #define ZC_DIRECT_DEFAULT_DEPTH 4u
 #define ZC_DIRECT_MAX_DEPTH 64u
-#define ZC_DIRECT_DEFAULT_BUF ((size_t)1 << 20)
+#define ZC_DIRECT_DEFAULT_BUF ((size_t)2 << 20)
 
 /* What an fd is, as far as choosing a method goes. */
 enum zc_kind {

@@ -55,7 +55,7 @@ void bench_usage(FILE *out)
 "  --direct-depth N  reads the direct method keeps in flight (1..64;\n"
 "                  default: the library's, 4)\n"
 "  --direct-buf N  bytes per direct read, k/M suffixes (up to 64M; default:\n"
-"                  the library's, 1M)\n"
+"                  the library's, 2M)\n"
 "  --dir DIR       where the source file is created (default /var/tmp)\n"
 "  --netns         also TCP between two network namespaces over veth (root)\n"
 "  --format F      table (default), csv or json\n"
