@@ -7,7 +7,8 @@ Each round runs one `zcopy bench --runs 1 --format json` per depth x buffer
 setting, in turn (A B C ... A B C ...), so the page-cache methods run in every
 invocation too and the shared machine's drift spreads over all settings. Each
 figure is the median over rounds (page-cache methods: over every invocation).
-Raw JSON of every invocation goes to --out.
+Raw JSON of every invocation (without the notes, theory and verdicts
+every report repeats) goes to --out.
 
 usage: bench/direct.py [--zcopy build/zcopy] [--rounds 3] [--warm]
                        [--sinks devnull,pipe,tcp] [--out docs/bench/direct-cold.json]
@@ -52,6 +53,12 @@ def main():
         for depth, buf in settings:
             print(f"round {rnd + 1}/{a.rounds}: depth {depth}, {buf}", file=sys.stderr)
             doc = run(a.zcopy, depth, buf, a.sinks, a.warm)
+            # The text every report repeats stays out of the raw file.
+            for k in ("notes", "units"):
+                doc.pop(k, None)
+            for r in doc["records"]:
+                r.pop("theory", None)
+                r.pop("verdict", None)
             raw.append({"round": rnd, "depth": depth, "buf": buf, "report": doc})
             for r in doc["records"]:
                 if r["status"] != "ok":
@@ -78,7 +85,7 @@ def main():
         print(f"| {row} (n={n}) | " + " | ".join(cells) + " |")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump(raw, f, indent=1)
+            json.dump(raw, f, separators=(",", ":"))
 
 
 if __name__ == "__main__":
