@@ -131,6 +131,20 @@ static int parse_list(const char *list, bool methods, uint32_t *mask)
     return ret;
 }
 
+/* A whole number 1..@max for option @name; the reason goes to stderr. */
+static int parse_count(const char *name, const char *arg, unsigned max, unsigned *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*end || end == arg || v < 1 || v > (long)max) {
+        fprintf(stderr, "zcopy bench: bad %s '%s' (1..%u)\n", name, arg, max);
+        return -EINVAL;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
 int bench_parse_options(int argc, char **argv, struct bench_opts *o)
 {
     enum { OPT_METHOD = 256, OPT_SINK, OPT_SIZE, OPT_RUNS, OPT_COLD, OPT_DIR,
@@ -179,31 +193,17 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
                 return -EINVAL;
             }
             break;
-        case OPT_RUNS: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-
-            if (*end || end == optarg || v < 1 || v > 1000) {
-                fprintf(stderr, "zcopy bench: bad --runs '%s' (1..1000)\n", optarg);
+        case OPT_RUNS:
+            if (parse_count("--runs", optarg, 1000, &o->runs) < 0)
                 return -EINVAL;
-            }
-            o->runs = (unsigned)v;
             break;
-        }
         case OPT_COLD:
             o->cold = true;
             break;
-        case OPT_DIRECT_DEPTH: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-
-            if (*end || end == optarg || v < 1 || v > 64) {
-                fprintf(stderr, "zcopy bench: bad --direct-depth '%s' (1..64)\n", optarg);
+        case OPT_DIRECT_DEPTH:
+            if (parse_count("--direct-depth", optarg, 64, &o->direct_depth) < 0)
                 return -EINVAL;
-            }
-            o->direct_depth = (unsigned)v;
             break;
-        }
         case OPT_DIRECT_BUF:
             if (bench_parse_size(optarg, &o->direct_buf) < 0 ||
                 o->direct_buf > ((uint64_t)64 << 20)) {
