@@ -1,6 +1,7 @@
 /* fuzz_http_parse.c - the request parser over arbitrary bytes, with the
  * default limits and with tiny ones, checking what callers rely on. */
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "serve/http_parse.h"
@@ -19,7 +20,7 @@ static void check(const uint8_t *data, size_t size, const struct zc_http_limits 
     int ret = zc_http_parse_request((const char *)data, size, lim, &req);
 
     FUZZ_CHECK(ret == ZC_HTTP_PARTIAL || ret == -400 || ret == -414 ||
-               ret == -431 || ret == -505 || ret > 0);
+               ret == -417 || ret == -431 || ret == -501 || ret == -505 || ret > 0);
     if (ret <= 0)
         return;
     FUZZ_CHECK((size_t)ret <= size);
@@ -33,6 +34,17 @@ static void check(const uint8_t *data, size_t size, const struct zc_http_limits 
     FUZZ_CHECK(req.version_minor == 0 || req.host.p);
     FUZZ_CHECK(req.content_length >= -1);
     FUZZ_CHECK(!(req.content_length >= 0 && req.transfer_encoding.p));
+    /* Framing was decided: a Transfer-Encoding that parsed is HTTP/1.1 and
+     * ends in chunked; 100-continue is only expected from 1.1. */
+    if (req.transfer_encoding.p) {
+        size_t n = req.transfer_encoding.len;
+
+        while (n > 0 && memchr(", \t", req.transfer_encoding.p[n - 1], 3))
+            n--;                        /* empty list elements at the end */
+        FUZZ_CHECK(req.version_minor == 1 && n >= 7 &&
+                   strncasecmp(req.transfer_encoding.p + n - 7, "chunked", 7) == 0);
+    }
+    FUZZ_CHECK(!req.expect_continue || (req.version_minor == 1 && req.expect.len >= 12));
     FUZZ_CHECK(!(req.has_connection_close && req.keep_alive));
     const struct zc_str *all[] = {
         &req.host, &req.range, &req.if_range, &req.if_match, &req.if_none_match,

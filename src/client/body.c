@@ -1,7 +1,6 @@
 /* body.c - see body.h. */
 #include <errno.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/body.h"
@@ -28,7 +27,7 @@ static int write_all(int fd, const char *p, size_t len)
         zc_client_syscalls++;
         n = write(fd, p, len);
         if (n < 0) {
-            if (errno == EINTR && !zc_interrupted)
+            if (errno == EINTR && !zc_stopping())
                 continue;
             return -errno;
         }
@@ -38,21 +37,13 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Move up to @want bytes socket -> file by zc_transfer, in steps sized so the
  * progress bar moves about every 100 ms whatever the link's speed.
  * Return: bytes moved (> 0), 0 at end of stream, or -errno. */
 static ssize_t splice_some(struct zc_body *b, uint64_t want, size_t *step)
 {
     size_t count = want < *step ? (size_t)want : *step;
-    int64_t t0 = now_ns(), dt;
+    int64_t t0 = zc_now_ns(), dt;
     ssize_t n;
 
     n = zc_transfer(b->ctx, b->file_fd, b->sock, NULL, count, b->method);
@@ -64,7 +55,10 @@ static ssize_t splice_some(struct zc_body *b, uint64_t want, size_t *step)
         if (zc_method_choose(b->ctx, b->file_fd, b->sock, &m) == 0)
             b->method = m;
     }
-    dt = now_ns() - t0;
+    if (n > 0 && (size_t)n < count && b->timeout_ms > 0 &&
+        zc_net_stalled(b->sock, t0, b->timeout_ms))
+        b->stalled = true;          /* the caller reports the timeout now */
+    dt = zc_now_ns() - t0;
     if (n == (ssize_t)count && dt < 50000000 && *step < STEP_MAX)
         *step *= 2;
     else if (dt > 250000000 && *step > STEP_MIN)
@@ -113,8 +107,17 @@ static enum zc_body_error receive_plain(struct zc_body *b, int *err)
             return classify(n, err);
         }
         advance(b, (uint64_t)n);
+        if (b->stalled)
+            return classify(-EAGAIN, err);
     }
     return ZC_BODY_OK;
+}
+
+/* A chunk that would take the body past its limit is refused before any of
+ * its bytes are written. */
+static bool over_limit(const struct zc_body *b, uint64_t chunk_left)
+{
+    return b->limited && chunk_left > b->limit - b->written;
 }
 
 /* Decode framing from the bytes read with the head; write the chunk data
@@ -136,6 +139,8 @@ static enum zc_body_error chunked_from_buffer(struct zc_body *b, struct zc_chunk
         avail -= (size_t)n;
         if (!d->data_left || !avail)
             continue;
+        if (over_limit(b, d->data_left))
+            return ZC_BODY_FRAMING;
         m = d->data_left < avail ? (size_t)d->data_left : avail;
         ret = write_all(b->file_fd, p, m);
         if (ret < 0) {
@@ -183,12 +188,18 @@ static enum zc_body_error receive_chunked(struct zc_body *b, int *err)
     e = chunked_from_buffer(b, &d, err);
     while (e == ZC_BODY_OK && !zc_chunked_done(&d)) {
         if (d.data_left) {
-            ssize_t n = splice_some(b, d.data_left, &step);
+            ssize_t n;
+
+            if (over_limit(b, d.data_left))
+                return ZC_BODY_FRAMING;
+            n = splice_some(b, d.data_left, &step);
 
             if (n <= 0)
                 return classify(n, err);
             zc_chunked_consumed_data(&d, (uint64_t)n);
             advance(b, (uint64_t)n);
+            if (b->stalled)
+                return classify(-EAGAIN, err);
         } else {
             e = chunked_framing(b, &d, err);
         }

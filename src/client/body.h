@@ -18,8 +18,13 @@ struct zc_body {
     zc_ctx *ctx;
     enum zc_method method;          /* as asked; ZC_AUTO settles after one call */
     int sock, file_fd;
+    int timeout_ms;                 /* sock's SO_RCVTIMEO (0: not known) */
+    bool stalled;                   /* a call ended on that timeout */
     enum zc_body_kind kind;
     uint64_t length;                /* ZC_BODY_LENGTH */
+    uint64_t limit;                 /* ZC_BODY_CHUNKED with limited: at most
+                                     * this many bytes (a 206's range) */
+    bool limited;
     const char *pending;            /* body bytes read along with the head */
     size_t pending_len;
     uint64_t written;               /* body bytes that reached the file */
@@ -33,7 +38,8 @@ enum zc_body_error {
     ZC_BODY_EOF,                    /* connection closed before the end */
     ZC_BODY_NET,                    /* socket error or timeout (err set) */
     ZC_BODY_FILE,                   /* writing the file failed (err set) */
-    ZC_BODY_FRAMING,                /* malformed chunked framing */
+    ZC_BODY_FRAMING,                /* malformed chunked framing, or a
+                                     * chunked body longer than b->limit */
 };
 
 /* zc_body_receive - move the body; b->written counts what reached the file

@@ -42,6 +42,20 @@ void zc_interrupt_install(void);
 /* zc_interrupt_watch - the socket the handler shuts down (-1: none). */
 void zc_interrupt_watch(int fd);
 
+/* Set once the --max-time deadline armed by zc_deadline_arm() passed. */
+extern volatile sig_atomic_t zc_deadline_passed;
+
+/* zc_deadline_arm - after @ms milliseconds (0: never) SIGALRM sets
+ * zc_deadline_passed and shuts the watched socket down, as an interrupt
+ * does, so whatever blocks returns. Return: 0 or -errno. */
+int zc_deadline_arm(int ms);
+
+/* Whether a blocking call that returned EINTR should give up. */
+static inline bool zc_stopping(void)
+{
+    return zc_interrupted || zc_deadline_passed;
+}
+
 /* zc_net_connect - resolve @host (name or literal) and connect to the first
  * address that answers within @timeout_ms each; the socket then gets
  * SO_RCVTIMEO/SO_SNDTIMEO of @timeout_ms. On failure @err (size @err_len)
@@ -49,9 +63,25 @@ void zc_interrupt_watch(int fd);
 int zc_net_connect(const char *host, uint16_t port, int timeout_ms, char *err,
                    size_t err_len);
 
+/* zc_net_wait - poll @fd for @events up to @timeout_ms, EINTR retried
+ * unless zc_stopping(). Return: 1 ready, 0 the time ran out, or -errno
+ * (-EINTR when stopped). */
+int zc_net_wait(int fd, short events, int timeout_ms);
+
 /* zc_net_send_all - send all of buf (MSG_NOSIGNAL | @flags).
  * Return: 0 or -errno (-EINTR only when interrupted). */
 int zc_net_send_all(int fd, const void *buf, size_t len, int flags);
+
+/* zc_now_ns - CLOCK_MONOTONIC in nanoseconds. */
+int64_t zc_now_ns(void);
+
+/* zc_net_stalled - after a receiving transfer call that started at
+ * @started_ns moved fewer bytes than asked: whether it stopped because
+ * @fd's SO_RCVTIMEO (@timeout_ms) ran out, i.e. it lasted that long and @fd
+ * is still not readable. A caller that tried again would wait a second
+ * timeout for nothing; a short count for any other reason (end of stream,
+ * an error) leaves @fd readable, and the next call reports it. */
+bool zc_net_stalled(int fd, int64_t started_ns, int timeout_ms);
 
 /* zc_net_recv - one recv(), EINTR retried unless interrupted.
  * Return: bytes (0 at end of stream) or -errno. */
@@ -62,11 +92,21 @@ ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags);
  * first. When the head arrives in one piece it is peeked first and then
  * exactly the head is consumed, so no body byte is read into user space;
  * otherwise the body bytes read along with it are in buf[head_len, *have).
+ * The interim heads skipped count against @cap too.
  * Return: the head length with *resp filled (pointing into buf);
- * -EPROTO malformed, -EMSGSIZE head larger than @cap, -ECONNRESET connection
+ * -EPROTO malformed, -E2BIG more than ZC_RESP_MAX_FIELDS fields, -EMSGSIZE heads (interim ones included) larger than @cap, -ECONNRESET connection
  * closed before a whole head, -EAGAIN timed out, other -errno. */
 int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
                      struct zc_http_resp *resp, bool interim_too);
+
+/* zc_net_head_problem - what zc_net_read_head's protocol errors (-EPROTO,
+ * -E2BIG, -EMSGSIZE) mean, for a message; NULL for any other error (those
+ * are network errors). */
+const char *zc_net_head_problem(int err);
+
+/* zc_net_error_text - any other socket error for a message: a timeout
+ * (-EAGAIN from SO_RCVTIMEO/SO_SNDTIMEO) is "timed out". */
+const char *zc_net_error_text(int err);
 
 /* zc_report_stats - the --stats lines on @out: bytes, syscalls (library and
  * client), transfer calls, each method used with its bytes and syscalls, and

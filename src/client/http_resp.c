@@ -262,9 +262,10 @@ int zc_http_parse_response(const char *buf, size_t len, struct zc_http_resp *r)
         } else if (line_end - 1 == pos) {
             pos = line_end + 1;
             break;                                /* the blank line */
-        } else if (buf[pos] == ' ' || buf[pos] == '\t' ||     /* obs-fold */
-                   ++r->field_count > ZC_RESP_MAX_FIELDS) {
+        } else if (buf[pos] == ' ' || buf[pos] == '\t') {       /* obs-fold */
             ret = ZC_RESP_BAD;
+        } else if (++r->field_count > ZC_RESP_MAX_FIELDS) {
+            ret = ZC_RESP_TOO_MANY_FIELDS;
         } else {
             ret = parse_field(buf + pos, line_end - 1 - pos, r, &hs);
         }
@@ -273,8 +274,8 @@ int zc_http_parse_response(const char *buf, size_t len, struct zc_http_resp *r)
         pos = line_end + 1;
     }
 
-    if (hs.have_te && hs.have_cl)
-        return ZC_RESP_BAD;                       /* smuggling shape */
+    if (hs.have_te && (hs.have_cl || r->version_minor == 0))
+        return ZC_RESP_BAD;       /* smuggling shape; no chunked in HTTP/1.0 */
     if (r->version_minor == 0 && !hs.keep_alive)
         r->conn_close = true;
     return pos > (size_t)INT32_MAX ? ZC_RESP_BAD : (int)pos;

@@ -11,6 +11,7 @@
 
 #define ZC_RESP_PARTIAL (-1)        /* head incomplete: read more, call again */
 #define ZC_RESP_BAD (-2)            /* not a well-formed HTTP/1.x response head */
+#define ZC_RESP_TOO_MANY_FIELDS (-3) /* well-formed so far, but over the field limit */
 
 #define ZC_RESP_MAX_FIELDS 100
 
@@ -47,12 +48,13 @@ struct zc_http_resp {
  * Strict: CRLF line endings only, "HTTP/1.x SP 3DIGIT SP reason", field names
  * are tokens with no space before the colon, no obs-fold, no control bytes;
  * Content-Length is digits only (identical duplicates tolerated);
- * Transfer-Encoding must be exactly "chunked" and may not come with
- * Content-Length; Location, Content-Range, ETag and Last-Modified at most
+ * Transfer-Encoding must be exactly "chunked", may not come with
+ * Content-Length nor in an HTTP/1.0 response (RFC 9112 6.1); Location, Content-Range, ETag and Last-Modified at most
  * once each.
  * Return: bytes of the head (through the blank line) with *r filled;
  * ZC_RESP_PARTIAL when buf holds only the start of a valid head;
- * ZC_RESP_BAD otherwise. The caller bounds the head size. */
+ * ZC_RESP_TOO_MANY_FIELDS after ZC_RESP_MAX_FIELDS fields; ZC_RESP_BAD
+ * otherwise. The caller bounds the head size. */
 int zc_http_parse_response(const char *buf, size_t len, struct zc_http_resp *r);
 
 /* zc_http_body_expected - whether a response with this status to a request

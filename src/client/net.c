@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/client.h"
@@ -24,10 +25,21 @@ static void set_timeouts(int fd, int timeout_ms)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+int zc_net_wait(int fd, short events, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    int ret;
+
+    do {
+        zc_client_syscalls++;
+        ret = poll(&pfd, 1, timeout_ms);
+    } while (ret < 0 && errno == EINTR && !zc_stopping());
+    return ret < 0 ? -errno : ret;
+}
+
 /* Non-blocking connect bounded by @timeout_ms, then back to blocking. */
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
 {
-    struct pollfd pfd;
     int fd, ret, soerr = 0;
     socklen_t sl = sizeof(soerr);
 
@@ -42,15 +54,9 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
             ret = -errno;
             goto fail;
         }
-        pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-        do {
-            zc_client_syscalls++;
-            ret = poll(&pfd, 1, timeout_ms);
-        } while (ret < 0 && errno == EINTR && !zc_interrupted);
-        if (ret < 0) {
-            ret = -errno;
+        ret = zc_net_wait(fd, POLLOUT, timeout_ms);
+        if (ret < 0)
             goto fail;
-        }
         if (ret == 0) {
             ret = -ETIMEDOUT;
             goto fail;
@@ -94,7 +100,7 @@ int zc_net_connect(const char *host, uint16_t port, int timeout_ms, char *err,
         snprintf(err, err_len, "cannot resolve %s: %s", host, gai_strerror(gai));
         return gai == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
     }
-    for (ai = res; ai && !zc_interrupted; ai = ai->ai_next) {
+    for (ai = res; ai && !zc_stopping(); ai = ai->ai_next) {
         ret = connect_one(ai, timeout_ms);
         if (ret >= 0)
             break;
@@ -116,7 +122,7 @@ int zc_net_send_all(int fd, const void *buf, size_t len, int flags)
         zc_client_syscalls++;
         n = send(fd, p, len, flags | MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR && !zc_interrupted)
+            if (errno == EINTR && !zc_stopping())
                 continue;
             return -errno;
         }
@@ -124,6 +130,21 @@ int zc_net_send_all(int fd, const void *buf, size_t len, int flags)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int64_t zc_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool zc_net_stalled(int fd, int64_t started_ns, int timeout_ms)
+{
+    if (zc_now_ns() - started_ns < (int64_t)timeout_ms * 1000000)
+        return false;
+    return zc_net_wait(fd, POLLIN, 0) == 0;
 }
 
 ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags)
@@ -135,7 +156,7 @@ ssize_t zc_net_recv(int fd, void *buf, size_t len, int flags)
         n = recv(fd, buf, len, flags);
         if (n >= 0)
             return n;
-        if (errno != EINTR || zc_interrupted)
+        if (errno != EINTR || zc_stopping())
             return -errno;
     }
 }
@@ -176,8 +197,8 @@ static ssize_t take_head_start(int fd, char *buf, size_t cap,
         if (n <= 0)
             return n < 0 ? n : -ECONNRESET;
         ret = zc_http_parse_response(buf, (size_t)n, resp);
-        if (ret == ZC_RESP_BAD)
-            return -EPROTO;
+        if (ret == ZC_RESP_BAD || ret == ZC_RESP_TOO_MANY_FIELDS)
+            return ret == ZC_RESP_BAD ? -EPROTO : -E2BIG;
         if (ret > 0) {
             n = ret;
             break;
@@ -196,9 +217,13 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
     size_t len = 0;
     int ret;
 
+    /* @cap bounds all the heads read, interim 1xx ones included: a server
+     * sending "100 Continue" forever runs out of room, not us of time. */
     for (;;) {
         ssize_t n;
 
+        if (cap == 0)
+            return -EMSGSIZE;
         if (len == 0) {
             n = take_head_start(fd, buf, cap, resp);
             if (n < 0)
@@ -216,16 +241,39 @@ int zc_net_read_head(int fd, char *buf, size_t cap, size_t *have,
             }
         }
         ret = zc_http_parse_response(buf, len, resp);
-        if (ret == ZC_RESP_BAD)
-            return -EPROTO;
+        if (ret == ZC_RESP_BAD || ret == ZC_RESP_TOO_MANY_FIELDS)
+            return ret == ZC_RESP_BAD ? -EPROTO : -E2BIG;
         if (ret == ZC_RESP_PARTIAL)
             continue;
         if (resp->status >= 200 || resp->status == 101 || interim_too) {
             *have = len;
             return ret;
         }
-        /* An interim 1xx response (100 Continue): skip it, keep what follows. */
+        /* An interim 1xx response (100 Continue): skip it, keep what follows,
+         * and count it against the room left. */
         memmove(buf, buf + ret, len - (size_t)ret);
         len -= (size_t)ret;
+        cap -= (size_t)ret;
     }
+}
+
+const char *zc_net_head_problem(int err)
+{
+    switch (err) {
+    case -EPROTO:
+        return "malformed response from the server";
+    case -E2BIG:
+        return "too many header fields in the response";
+    case -EMSGSIZE:
+        return "response head too large (interim 1xx heads included)";
+    default:
+        return NULL;
+    }
+}
+
+const char *zc_net_error_text(int err)
+{
+    if (err == -EAGAIN)
+        return "timed out";
+    return err == -ECONNRESET ? "connection closed by the server" : strerror(-err);
 }

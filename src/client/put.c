@@ -30,12 +30,14 @@ struct put_opts {
     bool stats, quiet;
     enum zc_method method;
     int timeout_ms;
+    int max_time_ms;                /* --max-time, 0: none */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
 "usage: zcopy put FILE URL [--stats] [-q] [--method NAME] [--timeout SEC]\n"
+"                          [--max-time SEC]\n"
 "\n"
 "Upload FILE to URL (http:// only) with an HTTP/1.1 PUT and Content-Length.\n"
 "The body goes from the page cache to the socket by sendfile, with no copy\n"
@@ -43,27 +45,38 @@ static void usage(FILE *out)
 "100-continue, so a refusal costs no upload (a server silent for 1 s gets the\n"
 "body anyway). The server's status line is printed on stdout.\n"
 "\n"
+"FILE is only read. What happens to an existing resource at URL is the\n"
+"server's choice (zcopy serve --upload replaces the file whole, 204, or\n"
+"creates it, 201). A 2xx that comes before the body was sent (after Expect)\n"
+"is not an upload: exit 5.\n"
+"\n"
 "  -q, --quiet        print nothing but errors\n"
 "      --stats        print bytes, syscalls and the method(s) used to stderr\n"
 "      --method NAME  libzcopy method for the body (default auto: sendfile)\n"
-"      --timeout SEC  connect and per-call timeout (default %d)\n"
+"      --timeout SEC  connect timeout, and how long the socket may stay full\n"
+"                     or the answer silent (default %d)\n"
+"      --max-time SEC give up (exit 2) when the whole upload takes longer\n"
+"                     (default: no limit)\n"
 "\n"
 "A progress bar with rate and ETA is drawn when stderr is a terminal.\n"
 "\n"
-"exit status: 0 the server answered 2xx; 1 usage error; 2 network error;\n"
-"3 the server answered another status; 4 FILE cannot be read;\n"
-"5 malformed response or unsupported scheme; 130 interrupted.\n",
+"exit status: 0 the server answered 2xx after the whole body; 1 usage error;\n"
+"2 network error, timeout or --max-time; 3 the server answered another status;\n"
+"4 FILE cannot be read; 5 malformed response (response heads over 16 KiB,\n"
+"interim 1xx ones included), 2xx before the body, or unsupported scheme;\n"
+"130 interrupted.\n",
             DEFAULT_TIMEOUT_S);
 }
 
 static int parse_args(int argc, char **argv, struct put_opts *o)
 {
-    enum { OPT_STATS = 256, OPT_METHOD, OPT_TIMEOUT };
+    enum { OPT_STATS = 256, OPT_METHOD, OPT_TIMEOUT, OPT_MAX_TIME };
     static const struct option longopts[] = {
         { "quiet", no_argument, NULL, 'q' },
         { "stats", no_argument, NULL, OPT_STATS },
         { "method", required_argument, NULL, OPT_METHOD },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "max-time", required_argument, NULL, OPT_MAX_TIME },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -84,6 +97,12 @@ static int parse_args(int argc, char **argv, struct put_opts *o)
         case OPT_TIMEOUT:
             if (zc_parse_timeout_opt(optarg, &o->timeout_ms) < 0) {
                 fprintf(stderr, "zcopy put: bad --timeout '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_MAX_TIME:
+            if (zc_parse_timeout_opt(optarg, &o->max_time_ms) < 0) {
+                fprintf(stderr, "zcopy put: bad --max-time '%s'\n", optarg);
                 return -1;
             }
             break;
@@ -127,16 +146,12 @@ static int send_head(int sock, const struct zc_url *u, uint64_t size, bool expec
  * a final response is already in *resp (the body must not be sent), or -errno. */
 static int await_continue(int sock, char *head, size_t cap, struct zc_http_resp *resp)
 {
-    struct pollfd pfd = { .fd = sock, .events = POLLIN };
     size_t have;
     int ret;
 
-    do {
-        zc_client_syscalls++;
-        ret = poll(&pfd, 1, EXPECT_WAIT_MS);
-    } while (ret < 0 && errno == EINTR && !zc_interrupted);
+    ret = zc_net_wait(sock, POLLIN, EXPECT_WAIT_MS);
     if (ret < 0)
-        return -errno;
+        return ret;
     if (ret == 0)
         return 1;                       /* a server that ignores Expect */
     ret = zc_net_read_head(sock, head, cap, &have, resp, true);
@@ -146,22 +161,44 @@ static int await_continue(int sock, char *head, size_t cap, struct zc_http_resp 
 }
 
 /* Send the file; returns 0, or the -errno that stopped it (0 bytes more
- * from the file, i.e. it shrank, is -EIO). */
-static int send_body(zc_ctx *ctx, int sock, int fd, uint64_t size,
-                     enum zc_method method, struct zc_progress *pr)
+ * from the file, i.e. it shrank, is -EIO). The socket is non-blocking for
+ * this and --timeout is a poll: a blocking sendfile that times out after
+ * part of its bytes returns them, and the next call waits a second timeout
+ * before it can say EAGAIN. */
+static int send_body(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
+                     uint64_t size, struct zc_progress *pr)
 {
     off_t off = 0;
+    int flags, ret = 0;
 
+    zc_client_syscalls += 2;
+    flags = fcntl(sock, F_GETFL);
+    if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -errno;
     while ((uint64_t)off < size) {
         uint64_t left = size - (uint64_t)off;
         ssize_t n = zc_transfer(ctx, sock, fd, &off, left < STEP ? (size_t)left : STEP,
-                                method);
+                                o->method);
 
-        if (n <= 0)
-            return n < 0 ? (int)n : -EIO;
+        if (n == -EAGAIN) {
+            ret = zc_net_wait(sock, POLLOUT, o->timeout_ms);
+            if (ret <= 0) {
+                ret = ret < 0 ? ret : -EAGAIN;      /* the socket stayed full */
+                break;
+            }
+            ret = 0;
+            continue;
+        }
+        if (n <= 0) {
+            ret = n < 0 ? (int)n : -EIO;
+            break;
+        }
         zc_progress_update(pr, (uint64_t)off);
     }
-    return 0;
+    zc_client_syscalls++;
+    if (fcntl(sock, F_SETFL, flags) < 0 && ret == 0)
+        ret = -errno;
+    return ret;
 }
 
 /* The exit code for the final response in *resp (printed unless quiet). */
@@ -176,10 +213,21 @@ static int report_status(const struct put_opts *o, const struct zc_http_resp *re
         return ZC_EXIT_HTTP;
     }
     if (body_err) {
-        fprintf(stderr, "zcopy put: sending the body: %s\n", strerror(-body_err));
+        fprintf(stderr, "zcopy put: sending the body: %s\n", zc_net_error_text(body_err));
         return ZC_EXIT_NETWORK;
     }
     return ZC_EXIT_OK;
+}
+
+/* SIGINT/SIGTERM, or the --max-time deadline, ended the upload. */
+static int stopped_exit(void)
+{
+    if (zc_interrupted) {
+        fprintf(stderr, "zcopy put: interrupted\n");
+        return ZC_EXIT_INTERRUPTED;
+    }
+    fprintf(stderr, "zcopy put: --max-time reached\n");
+    return ZC_EXIT_NETWORK;
 }
 
 /* Send head and body, then read the answer. */
@@ -202,15 +250,21 @@ static int exchange(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
         answered = ret == 0;
     }
     if (!body_err && !answered)
-        body_err = send_body(ctx, sock, fd, size, o->method, &pr);
+        body_err = send_body(o, ctx, sock, fd, size, &pr);
     zc_progress_finish(&pr);
-    if (zc_interrupted) {
-        fprintf(stderr, "zcopy put: interrupted\n");
-        return ZC_EXIT_INTERRUPTED;
-    }
+    if (zc_stopping())
+        return stopped_exit();
     if (body_err == -EIO) {
         fprintf(stderr, "zcopy put: %s shrank while it was being sent\n", o->file);
         return ZC_EXIT_LOCAL;
+    }
+    if (answered && resp.status >= 200 && resp.status <= 299) {
+        /* Success for a body it never received is not an upload. */
+        if (!o->quiet)
+            printf("%d %.*s\n", resp.status, (int)resp.reason.len, resp.reason.p);
+        fprintf(stderr, "zcopy put: server answered %d before the body was sent: "
+                "nothing was uploaded\n", resp.status);
+        return ZC_EXIT_PROTOCOL;
     }
     if (answered)
         return report_status(o, &resp, 0);
@@ -220,14 +274,16 @@ static int exchange(const struct put_opts *o, zc_ctx *ctx, int sock, int fd,
     ret = zc_net_read_head(sock, head, sizeof(head), &have, &resp, false);
     if (ret >= 0)
         return report_status(o, &resp, body_err);
-    if (zc_interrupted) {
-        fprintf(stderr, "zcopy put: interrupted\n");
-        return ZC_EXIT_INTERRUPTED;
+    if (zc_stopping())
+        return stopped_exit();
+    if (!body_err && zc_net_head_problem(ret)) {
+        fprintf(stderr, "zcopy put: reading the response: %s\n", zc_net_head_problem(ret));
+        return ZC_EXIT_PROTOCOL;
     }
     fprintf(stderr, "zcopy put: %s: %s\n",
             body_err ? "sending the body" : "reading the response",
-            strerror(-(body_err ? body_err : ret)));
-    return ret == -EPROTO && !body_err ? ZC_EXIT_PROTOCOL : ZC_EXIT_NETWORK;
+            zc_net_error_text(body_err ? body_err : ret));
+    return ZC_EXIT_NETWORK;
 }
 
 static int upload(const struct put_opts *o, zc_ctx *ctx, int fd, uint64_t size)
@@ -244,8 +300,8 @@ static int upload(const struct put_opts *o, zc_ctx *ctx, int fd, uint64_t size)
     }
     sock = zc_net_connect(url.host, url.port, o->timeout_ms, err, sizeof(err));
     if (sock < 0) {
-        if (zc_interrupted)
-            return ZC_EXIT_INTERRUPTED;
+        if (zc_stopping())
+            return stopped_exit();
         fprintf(stderr, "zcopy put: %s\n", err);
         return ZC_EXIT_NETWORK;
     }
@@ -288,7 +344,13 @@ int cmd_put(int argc, char **argv)
     }
     zc_interrupt_install();
     zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
-    ret = upload(&o, ctx, fd, (uint64_t)st.st_size);
+    ret = zc_deadline_arm(o.max_time_ms);
+    if (ret < 0) {
+        fprintf(stderr, "zcopy put: --max-time: %s\n", strerror(-ret));
+        ret = ZC_EXIT_LOCAL;
+    } else {
+        ret = upload(&o, ctx, fd, (uint64_t)st.st_size);
+    }
     if (o.stats)
         zc_report_stats(stderr, "put", ctx);
     zc_ctx_free(ctx);

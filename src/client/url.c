@@ -311,6 +311,10 @@ int zc_url_file_name(const struct zc_url *u, char *out, size_t size)
             o = 0;
             break;
         }
+        /* A CR, LF or escape sequence in a file name ends up on terminals
+         * (ls, our own messages): the server does not get to write there. */
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            c = '_';
         if (o + 1 >= size)
             return -ENAMETOOLONG;
         out[o++] = c;

@@ -40,8 +40,9 @@ int zc_url_request_target(const struct zc_url *u, char *out, size_t size);
 int zc_url_host_header(const struct zc_url *u, char *out, size_t size);
 
 /* zc_url_file_name - the default local name: the last path segment,
- * percent-decoded, or "index.html" when that is empty, ".", "..", or would
- * hold '/' or NUL once decoded. Return: length, or -ENAMETOOLONG. */
+ * percent-decoded with control bytes (CR, LF, ESC, DEL...) mapped to '_', or
+ * "index.html" when that is empty, ".", "..", or would hold '/' or NUL once
+ * decoded. Return: length, or -ENAMETOOLONG. */
 int zc_url_file_name(const struct zc_url *u, char *out, size_t size);
 
 #endif /* ZC_URL_H */

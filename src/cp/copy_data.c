@@ -26,9 +26,11 @@ static int copy_extent(struct zc_copy *c, off_t start, off_t end)
 {
     off_t off = start;
 
-    zc_client_syscalls++;
-    if (lseek(c->dst, start, SEEK_SET) < 0)
-        return -errno;
+    if (!c->stream) {
+        zc_client_syscalls++;
+        if (lseek(c->dst, start, SEEK_SET) < 0)
+            return -errno;
+    }
     c->extents++;
     while (off < end) {
         uint64_t left = (uint64_t)(end - off);
@@ -66,6 +68,11 @@ int zc_copy_data(struct zc_copy *c)
         ret = try_clone(c);
         if (ret == 0 || c->reflink == ZC_REFLINK_ALWAYS)
             return ret;
+    }
+    if (c->stream) {
+        /* Holes are bytes too for a device or a reader: send them all. */
+        ret = size ? copy_extent(c, 0, size) : 0;
+        return ret == 0 && zc_interrupted ? -EINTR : ret;
     }
     while (off < size) {
         off_t data, hole;

@@ -17,6 +17,8 @@ struct zc_copy {
     enum zc_method method;
     enum zc_reflink reflink;
     int src, dst;                   /* borrowed; dst empty, opened for writing */
+    bool stream;                    /* dst is a device, FIFO or socket: every
+                                     * byte in order, no seek, no resize */
     uint64_t size;                  /* the source's size */
     struct zc_progress *progress;   /* may be NULL */
     /* Results. */

@@ -1,8 +1,8 @@
 /* cp.c - `zcopy cp SRC DST`: copy a regular file without reading it into
- * user space (copy_file_range; FICLONE with --reflink), holes kept. The copy
- * is built in an unnamed O_TMPFILE in DST's directory (a named temp file
- * where O_TMPFILE is missing) and renamed over DST only when complete, so an
- * interrupted cp never leaves a partial DST. */
+ * user space (copy_file_range; FICLONE with --reflink), holes kept. A new or
+ * regular DST is built with zc_atomic_file (O_TMPFILE in DST's directory,
+ * renamed over DST only when complete), so an interrupted cp never leaves a
+ * partial DST; a device or FIFO at DST is written into, never replaced. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/client.h"
 #include "commands.h"
+#include "common/atomic_file.h"
+#include "common/dest.h"
 #include "cp/copy_data.h"
 
 struct cp_opts {
@@ -28,11 +29,10 @@ struct cp_opts {
 };
 
 struct cp_target {
-    char path[PATH_MAX];            /* final DST */
-    char dir[PATH_MAX];             /* its directory */
-    char tmp[PATH_MAX];             /* temp name, "" when none exists */
-    int fd;
-    bool unnamed;                   /* O_TMPFILE: no name until linked */
+    struct zc_dest dest;            /* DST (into it when a directory) */
+    int dir_fd;                     /* dest.dir, for a new or replaced file */
+    struct zc_atomic_file file;     /* the copy, until published */
+    int special_fd;                 /* a device, FIFO or socket written into */
 };
 
 static void usage(FILE *out)
@@ -45,12 +45,21 @@ static void usage(FILE *out)
 "reading it through user space: copy_file_range (which shares extents where the\n"
 "filesystem can), falling back as libzcopy's auto chain does (sendfile, splice,\n"
 "read/write). Only data extents are copied (SEEK_DATA/SEEK_HOLE): sparse files\n"
-"stay sparse. The mode is preserved. The copy is written to a temporary file in\n"
-"DST's directory and renamed over DST when complete: an interrupted cp leaves\n"
-"DST as it was.\n"
+"stay sparse.\n"
 "\n"
-"  -p, --preserve     also keep access and modification times (and owner, when\n"
-"                     permitted)\n"
+"What happens to DST: a regular file is replaced, not written into: the copy\n"
+"is built in a temporary file in DST's directory and renamed over DST when\n"
+"complete, so an interrupted or failed cp leaves DST as it was (other hard\n"
+"links of the old DST keep the old bytes). A device, FIFO or socket is written\n"
+"into as cp(1) does (a socket cannot be opened: exit 4) and keeps its mode. A\n"
+"symlink is followed: the file it points to is replaced (a dangling link or a\n"
+"loop is an error, exit 4). A directory gets the copy inside it.\n"
+"\n"
+"The new file gets SRC's mode less the umask (all of it with -p); setuid and\n"
+"setgid are dropped unless the copy has SRC's owner and group.\n"
+"\n"
+"  -p, --preserve     keep the mode regardless of the umask, access and\n"
+"                     modification times, and owner and group when permitted\n"
 "      --reflink[=WHEN]  clone with FICLONE first: always (the default WHEN;\n"
 "                     fail if the filesystem cannot), auto (fall back to\n"
 "                     copying), never (default without --reflink)\n"
@@ -122,160 +131,134 @@ static int fail(const char *path, int err)
     return ZC_EXIT_LOCAL;
 }
 
-/* Work out the final path (into DST when it is a directory) and refuse to
- * copy a file onto itself or over a directory. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Work out what DST names (into DST when it is a directory, through a
+ * symlink as cp(1) goes) and refuse a copy onto itself, over a directory,
+ * or through a link that leads nowhere. */
 static int resolve_target(const struct cp_opts *o, const struct stat *src_st,
                           struct cp_target *t)
 {
-    struct stat st;
-    char tmp[PATH_MAX];
-    int n;
+    char tmp[PATH_MAX], into[PATH_MAX];
+    int ret;
 
-    n = snprintf(t->path, sizeof(t->path), "%s", o->dst);
-    if (stat(o->dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ret = zc_dest_resolve(o->dst, &t->dest);
+    if (ret == 0 && t->dest.kind == ZC_DEST_DIR) {
         snprintf(tmp, sizeof(tmp), "%s", o->src);
-        n = snprintf(t->path, sizeof(t->path), "%s/%s", o->dst, basename(tmp));
+        ret = zc_dest_join(into, t->dest.path, basename(tmp));
+        if (ret == 0)
+            ret = zc_dest_resolve(into, &t->dest);
     }
-    if (n < 0 || (size_t)n >= sizeof(t->path))
-        return fail(o->dst, ENAMETOOLONG);
-    if (stat(t->path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return fail(t->path, EISDIR);
-        if (st.st_dev == src_st->st_dev && st.st_ino == src_st->st_ino) {
+    if (ret < 0)
+        return fail(o->dst, -ret);
+    switch (t->dest.kind) {
+    case ZC_DEST_DIR:
+        return fail(t->dest.path, EISDIR);
+    case ZC_DEST_DANGLING:
+        fprintf(stderr, "zcopy cp: not writing through dangling symlink '%s'\n",
+                t->dest.path);
+        return ZC_EXIT_LOCAL;
+    case ZC_DEST_REGULAR:
+    case ZC_DEST_SPECIAL:
+        if (same_file(&t->dest.st, src_st)) {
             fprintf(stderr, "zcopy cp: '%s' and '%s' are the same file\n", o->src,
-                    t->path);
+                    t->dest.path);
             return ZC_EXIT_LOCAL;
         }
+        break;
+    case ZC_DEST_NEW:
+        break;
     }
-    snprintf(tmp, sizeof(tmp), "%s", t->path);
-    snprintf(t->dir, sizeof(t->dir), "%s", dirname(tmp));
     return 0;
 }
 
-/* A name in DST's directory that does not exist yet: ".NAME.zcopy-XXXXXX". */
-static int temp_name(struct cp_target *t, unsigned attempt)
+/* Open what the bytes are written to: the device, FIFO or socket itself
+ * (as cp(1) does: opening a FIFO waits for a reader, a socket cannot be
+ * opened), else a new file in DST's directory, published by rename. */
+static int open_target(struct cp_target *t)
 {
-    char tmp[PATH_MAX];
-    struct timespec ts;
-    unsigned long r;
-    int n;
+    int ret;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    r = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16)) + (unsigned long)attempt * 7919u;
-    snprintf(tmp, sizeof(tmp), "%s", t->path);
-    n = snprintf(t->tmp, sizeof(t->tmp), "%s/.%s.zcopy-%06lx", t->dir, basename(tmp),
-                 r & 0xffffff);
-    return n < 0 || (size_t)n >= sizeof(t->tmp) ? -ENAMETOOLONG : 0;
-}
-
-static int open_temp(struct cp_target *t)
-{
-    t->tmp[0] = '\0';
-    t->fd = open(t->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     zc_client_syscalls++;
-    if (t->fd >= 0) {
-        t->unnamed = true;
-        return 0;
+    if (t->dest.kind == ZC_DEST_SPECIAL) {
+        t->special_fd = open(t->dest.path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+        return t->special_fd < 0 ? fail(t->dest.path, errno) : 0;
     }
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        return -errno;
-    /* No O_TMPFILE here: a named temp file, removed on every failure path. */
-    for (unsigned attempt = 0; attempt < 100; attempt++) {
-        if (temp_name(t, attempt) < 0)
-            return -ENAMETOOLONG;
-        zc_client_syscalls++;
-        t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (t->fd >= 0)
-            return 0;
-        if (errno != EEXIST)
-            break;
-    }
-    t->tmp[0] = '\0';
-    return -errno;
+    t->dir_fd = open(t->dest.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (t->dir_fd < 0)
+        return fail(t->dest.dir, errno);
+    zc_client_syscalls++;
+    ret = zc_atomic_file_open(&t->file, t->dir_fd, "cp", 0600);
+    return ret < 0 ? fail(t->dest.dir, -ret) : 0;
 }
 
-/* Give the unnamed file a temp name (it must still be open for that). */
-static int link_temp(struct cp_target *t)
-{
-    char proc[64];
-
-    if (!t->unnamed)
-        return 0;
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
-    for (unsigned attempt = 0; attempt < 100; attempt++) {
-        if (temp_name(t, attempt) < 0)
-            break;
-        zc_client_syscalls++;
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp, AT_SYMLINK_FOLLOW) == 0)
-            return 0;
-        /* Without /proc, AT_EMPTY_PATH does it for a privileged caller. */
-        if (errno == ENOENT && linkat(t->fd, "", AT_FDCWD, t->tmp, AT_EMPTY_PATH) == 0)
-            return 0;
-        if (errno != EEXIST) {
-            t->tmp[0] = '\0';
-            return -errno;
-        }
-    }
-    t->tmp[0] = '\0';
-    return -EEXIST;
-}
-
-static int set_metadata(const struct cp_opts *o, const struct stat *st, int fd)
+/* The new file's mode and, with -p, times and owner. Without -p the mode is
+ * SRC's less the umask, as cp(1) makes a new file; setuid and setgid are
+ * dropped whenever the copy's owner or group is not SRC's, with or without
+ * -p, so a copy never grants another user's privileges. */
+static int set_metadata(const struct cp_opts *o, const struct stat *st, int fd,
+                        mode_t umask_bits)
 {
     mode_t mode = st->st_mode & 07777;
+    struct stat now;
 
     if (o->preserve) {
         const struct timespec times[2] = { st->st_atim, st->st_mtim };
 
         zc_client_syscalls++;
-        if (fchown(fd, st->st_uid, st->st_gid) < 0) {
-            if (errno != EPERM)
-                return -errno;
-            mode &= ~(mode_t)(S_ISUID | S_ISGID);   /* as cp(1): not for another owner */
-        }
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+            return -errno;
         zc_client_syscalls++;
         if (futimens(fd, times) < 0)
             return -errno;
+    } else {
+        mode &= ~umask_bits;
     }
+    zc_client_syscalls++;
+    if (fstat(fd, &now) < 0)
+        return -errno;
+    if (now.st_uid != st->st_uid || now.st_gid != st->st_gid)
+        mode &= ~(mode_t)(S_ISUID | S_ISGID);
     zc_client_syscalls++;
     return fchmod(fd, mode) < 0 ? -errno : 0;
 }
 
 static int copy_file(const struct cp_opts *o, zc_ctx *ctx, int src,
-                     const struct stat *st, struct cp_target *t)
+                     const struct stat *st, struct cp_target *t, mode_t umask_bits)
 {
+    bool special = t->dest.kind == ZC_DEST_SPECIAL;
     struct zc_progress pr;
     struct zc_copy c = {
         .ctx = ctx, .method = o->method, .reflink = o->reflink, .src = src,
-        .size = (uint64_t)st->st_size, .progress = &pr,
+        .size = (uint64_t)st->st_size, .progress = &pr, .stream = special,
     };
     int ret;
 
-    ret = open_temp(t);
-    if (ret < 0)
-        return fail(t->dir, -ret);
-    c.dst = t->fd;
+    ret = open_target(t);
+    if (ret)
+        return zc_interrupted ? ZC_EXIT_INTERRUPTED : ret;
+    c.dst = special ? t->special_fd : t->file.fd;
     zc_progress_start(&pr, zc_progress_enabled(o->quiet), c.size, 0);
     ret = zc_copy_data(&c);
     if (ret == 0)
         zc_progress_update(&pr, c.size);    /* a trailing hole counts as copied */
     zc_progress_finish(&pr);
-    if (ret == 0)
-        ret = set_metadata(o, st, t->fd);
-    if (ret == 0)
-        ret = link_temp(t);
-    if (ret == 0) {
+    if (special) {
+        /* A device or FIFO keeps its own mode and owner, as with cp(1). */
         zc_client_syscalls++;
-        if (close(t->fd) < 0)
+        if (close(t->special_fd) < 0 && ret == 0)
             ret = -errno;
-        t->fd = -1;
-    }
-    if (ret == 0) {
-        zc_client_syscalls++;
-        if (rename(t->tmp, t->path) < 0)
-            ret = -errno;
-        else
-            t->tmp[0] = '\0';
+        t->special_fd = -1;
+    } else {
+        if (ret == 0)
+            ret = set_metadata(o, st, t->file.fd, umask_bits);
+        if (ret == 0) {
+            zc_client_syscalls += 3;
+            ret = zc_atomic_file_publish(&t->file, t->dest.name, 0);
+        }
     }
 
     if (o->stats) {
@@ -287,7 +270,9 @@ static int copy_file(const struct cp_opts *o, zc_ctx *ctx, int src,
                 c.data_bytes, c.extents, c.size);
     }
     if (ret == -EINTR) {
-        fprintf(stderr, "zcopy cp: interrupted; %s left as it was\n", t->path);
+        fprintf(stderr, special ? "zcopy cp: interrupted; %s got part of the bytes\n"
+                                : "zcopy cp: interrupted; %s left as it was\n",
+                t->dest.path);
         return ZC_EXIT_INTERRUPTED;
     }
     if (ret == -ESTALE) {
@@ -299,20 +284,24 @@ static int copy_file(const struct cp_opts *o, zc_ctx *ctx, int src,
                 strerror(-ret));
         return ZC_EXIT_LOCAL;
     }
-    return ret < 0 ? fail(t->path, -ret) : ZC_EXIT_OK;
+    return ret < 0 ? fail(t->dest.path, -ret) : ZC_EXIT_OK;
 }
 
 int cmd_cp(int argc, char **argv)
 {
     struct cp_opts o;
-    struct cp_target t = { .fd = -1 };
+    struct cp_target t = { .dir_fd = -1, .special_fd = -1 };
     struct stat st;
+    mode_t umask_bits;
     zc_ctx *ctx;
     int src, ret;
 
     ret = parse_args(argc, argv, &o);
     if (ret)
         return ret > 0 ? ZC_EXIT_OK : ZC_EXIT_USAGE;
+    umask_bits = umask(0);
+    umask(umask_bits);
+    zc_atomic_file_init(&t.file);
     /* O_NONBLOCK: opening a FIFO must not hang before it is refused below. */
     src = open(o.src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (src < 0 || fstat(src, &st) < 0) {
@@ -340,11 +329,12 @@ int cmd_cp(int argc, char **argv)
     }
     zc_interrupt_install();
     zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
-    ret = copy_file(&o, ctx, src, &st, &t);
-    if (t.fd >= 0)
-        close(t.fd);
-    if (t.tmp[0])
-        unlink(t.tmp);
+    ret = copy_file(&o, ctx, src, &st, &t, umask_bits);
+    zc_atomic_file_abort(&t.file);
+    if (t.special_fd >= 0)
+        close(t.special_fd);
+    if (t.dir_fd >= 0)
+        close(t.dir_fd);
     zc_ctx_free(ctx);
     close(src);
     return ret;

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -155,10 +154,24 @@ static enum zc_method body_method(struct zc_worker *w)
     return w->body_method_resolved ? w->body_method : ZC_AUTO;
 }
 
-/* "This method cannot serve the pair" rather than a failed transfer. */
-static bool method_refused(ssize_t err)
+/* Called once auto has settled on a method (see send_file_seg). When the
+ * library fell back on its way there, the operator learns which method was
+ * refused and why: a seccomp policy that refuses sendfile or splice costs a
+ * copy per byte, and that should not go unnoticed. */
+static void note_body_method(struct zc_worker *w, enum zc_method chosen)
 {
-    return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS;
+    struct zc_stats st;
+
+    if (chosen == w->body_method)
+        return;                         /* said already, or nothing new */
+    zc_ctx_stats(w->zc, &st);
+    if (st.fallback_log_len > 0) {
+        const struct zc_fallback *f = &st.fallback_log[st.fallback_log_len - 1];
+
+        fprintf(stderr, "zcopy serve: worker %u: %s refused (%s); bodies now go by %s\n",
+                w->id, zc_method_name((enum zc_method)f->from), strerror(-f->error),
+                zc_method_name(chosen));
+    }
 }
 
 static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
@@ -167,14 +180,15 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
     enum zc_method m = body_method(w);
     ssize_t n = zc_transfer(w->zc, c->io.fd, c->resp.file->fd, &s->off, s->len, m);
 
-    if (n < 0 && m != ZC_AUTO && method_refused(n)) {
+    if (n < 0 && m != ZC_AUTO && zc_method_refused(n)) {
         /* The method cannot serve file -> TCP socket here (resolved earlier
-         * and refused now, or named by --method but unsupported, like
-         * copy_file_range): auto keeps the server serving. */
+         * and refused now, named by --method but unsupported, like
+         * copy_file_range, or refused by a seccomp policy): auto keeps the
+         * server serving. Nothing was sent, so s->off is where it was. */
         if (w->cfg->method != ZC_AUTO && !w->method_warned) {
             /* Said once; from now on this worker uses auto (resolved). */
-            fprintf(stderr, "zcopy serve: method %s cannot send files to sockets "
-                    "here (%s); using auto\n", zc_method_name(m), strerror((int)-n));
+            fprintf(stderr, "zcopy serve: worker %u: method %s refused (%s); "
+                    "using auto\n", w->id, zc_method_name(m), strerror((int)-n));
             w->method_warned = true;
         }
         w->body_method_resolved = false;
@@ -188,6 +202,7 @@ static ssize_t send_file_seg(struct zc_conn *c, struct zc_seg *s)
         enum zc_method chosen;
 
         if (zc_method_choose(w->zc, c->io.fd, c->resp.file->fd, &chosen) == 0) {
+            note_body_method(w, chosen);
             w->body_method = chosen;
             w->body_method_resolved = true;
         }
@@ -285,13 +300,6 @@ static bool finish_response(struct zc_conn *c)
 
 /* --- uploads (--upload) ------------------------------------------------ */
 
-static bool expects_continue(const struct zc_http_req *q)
-{
-    /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
-    return q->version_minor >= 1 && q->expect.len == 12 &&
-           strncasecmp(q->expect.p, "100-continue", 12) == 0;
-}
-
 /* A refused PUT's body was never read, so the connection cannot find the
  * next request: answer and close. */
 static void refuse_upload(struct zc_conn *c, int status)
@@ -328,7 +336,7 @@ static void start_upload(struct zc_conn *c)
     }
 
     avail = c->rlen - c->rpos - c->req_len;
-    if (avail == 0 && expects_continue(q) && c->upload.length > 0) {
+    if (avail == 0 && q->expect_continue && c->upload.length > 0) {
         /* The client waits for this before sending the body. A fresh
          * connection's send buffer always has room for it. */
         n = send(c->io.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);

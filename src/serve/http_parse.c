@@ -263,6 +263,132 @@ static int parse_content_length(struct zc_http_req *req,
     return 0;
 }
 
+/* quoted-string (RFC 9110 5.6.4) starting at v[*i] == '"'; advances *i past
+ * the closing quote. The value already holds only VCHAR, obs-text, SP and
+ * HTAB, so every byte but '"' and '\\' is qdtext. */
+static bool skip_quoted(const unsigned char *v, size_t len, size_t *i)
+{
+    size_t j = *i + 1;
+
+    while (j < len && v[j] != '"') {
+        if (v[j] == '\\' && ++j == len)
+            return false;
+        j++;
+    }
+    if (j == len)
+        return false;
+    *i = j + 1;
+    return true;
+}
+
+/* *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) after a
+ * transfer-coding's name (RFC 9112 7). Return: false when malformed. */
+static bool skip_parameters(const unsigned char *v, size_t len, size_t *i,
+                            bool *any)
+{
+    size_t j = *i;
+
+    for (;;) {
+        size_t s;
+
+        while (j < len && (cls[v[j]] & C_WS))
+            j++;
+        if (j == len || v[j] != ';')
+            break;
+        *any = true;
+        for (j++; j < len && (cls[v[j]] & C_WS); j++)
+            ;
+        for (s = j; j < len && (cls[v[j]] & C_TCHAR); j++)
+            ;
+        if (j == s)
+            return false;
+        while (j < len && (cls[v[j]] & C_WS))
+            j++;
+        if (j == len || v[j] != '=')
+            return false;
+        for (j++; j < len && (cls[v[j]] & C_WS); j++)
+            ;
+        if (j < len && v[j] == '"') {
+            if (!skip_quoted(v, len, &j))
+                return false;
+        } else {
+            for (s = j; j < len && (cls[v[j]] & C_TCHAR); j++)
+                ;
+            if (j == s)
+                return false;
+        }
+    }
+    *i = j;
+    return true;
+}
+
+/* Transfer-Encoding = #transfer-coding, the codings in the order they were
+ * applied (RFC 9112 6.1). The body's length is only known when chunked is
+ * the final coding, applied once (6.3 item 4): anything else is -400, as is
+ * a malformed or empty list. With chunked final, any coding before it is
+ * one this server does not implement (it decodes none): -501 (6.1).
+ * Return: 0 for exactly "chunked", -400 or -501. */
+static int check_transfer_encoding(const unsigned char *v, size_t len)
+{
+    bool chunked = false, other = false;
+    size_t i = 0;
+
+    while (i < len) {
+        bool params = false, is_chunked;
+        size_t s;
+
+        /* Empty list elements and OWS around commas are allowed (5.6.1). */
+        if (v[i] == ',' || (cls[v[i]] & C_WS)) {
+            i++;
+            continue;
+        }
+        for (s = i; i < len && (cls[v[i]] & C_TCHAR); i++)
+            ;
+        is_chunked = i - s == 7 && name_eq(v + s, "chunked", 7);
+        if (i == s || !skip_parameters(v, len, &i, &params) ||
+            (i < len && v[i] != ','))
+            return -400;
+        if (chunked)
+            return -400;                /* a coding after chunked, or chunked twice */
+        if (is_chunked && params)
+            return -400;                /* chunked has no parameters */
+        if (is_chunked)
+            chunked = true;
+        else
+            other = true;
+    }
+    if (!chunked)
+        return -400;
+    return other ? -501 : 0;
+}
+
+/* Expect = #expectation (RFC 9110 10.1.1): 100-continue is the only one
+ * defined. An empty list expects nothing.
+ * Return: 0 with *cont set when 100-continue is there, or -417 for any
+ * other expectation. */
+static int check_expect(const unsigned char *v, size_t len, bool *cont)
+{
+    size_t i = 0;
+
+    *cont = false;
+    while (i < len) {
+        size_t s;
+
+        if (v[i] == ',' || (cls[v[i]] & C_WS)) {
+            i++;
+            continue;
+        }
+        for (s = i; i < len && v[i] != ',' && !(cls[v[i]] & C_WS); i++)
+            ;
+        /* name_eq is exact here too: no byte allowed in a value ORs to a
+         * digit or '-' except that digit or '-' itself. */
+        if (i - s != 12 || !name_eq(v + s, "100-continue", 12))
+            return -417;
+        *cont = true;
+    }
+    return 0;
+}
+
 static int set_once(struct zc_str *s, const unsigned char *v, size_t len)
 {
     if (s->p)
@@ -527,15 +653,34 @@ int zc_http_parse_request(const char *buf, size_t len,
         p += 2;
     }
 
-    /* RFC 9112 6.3: both framings at once is how requests are smuggled. */
-    if (req->content_length >= 0 && req->transfer_encoding.p)
-        return -400;
-    /* RFC 9112 6.1: a 1.0 request with Transfer-Encoding has faulty framing
-     * (1.0 intermediaries do not know it): 400 and close. */
-    if (req->version_minor == 0 && req->transfer_encoding.p)
-        return -400;
+    /* Framing (RFC 9112 6) is decided here, before anyone looks at the
+     * method: every error below closes the connection, so a body whose end
+     * is uncertain is never read as the next request. */
+    ret = 0;
+    if (req->transfer_encoding.p) {
+        /* 6.1: a 1.0 request with Transfer-Encoding has faulty framing (1.0
+         * intermediaries do not know it); 6.3: both framings at once is how
+         * requests are smuggled. */
+        if (req->version_minor == 0 || req->content_length >= 0)
+            return -400;
+        ret = check_transfer_encoding((const unsigned char *)req->transfer_encoding.p,
+                                      req->transfer_encoding.len);
+        if (ret == -400)
+            return ret;
+    }
     if (req->version_minor == 1 && !req->host.p)
         return -400;
+    if (ret)
+        return ret;                     /* -501: a coding we do not decode */
+    if (req->expect.p) {
+        bool cont;
+
+        ret = check_expect((const unsigned char *)req->expect.p, req->expect.len, &cont);
+        if (ret)
+            return ret;
+        /* RFC 9110 10.1.1: a 1.0 client does not wait for 100; never send it. */
+        req->expect_continue = cont && req->version_minor == 1;
+    }
     if (req->has_connection_close)
         req->keep_alive = 0;
     else

@@ -69,6 +69,9 @@ struct zc_http_req {
      * 3.2.2: it overrides Host, which must still be present in 1.1);
      * absent (p NULL) for the other forms. Validated like Host. */
     struct zc_str authority;
+    /* Expect: 100-continue in an HTTP/1.1 request: the client waits for a
+     * 100 before the body (a 1.0 client's is ignored, RFC 9110 10.1.1). */
+    unsigned expect_continue : 1;
 };
 
 /* zc_http_parse_request - parse one request head from buf[0, len).
@@ -81,16 +84,22 @@ struct zc_http_req {
  * between request-line parts, no whitespace before a field's colon, no
  * obs-fold, no control characters (HTAB allowed in values; bytes 0x80-0xFF
  * are accepted in the target and in values as obs-text), one Host in 1.1
- * with a valid authority, Content-Length digits only and not together with
- * Transfer-Encoding, no Transfer-Encoding in 1.0, no duplicate Host /
- * Content-Length / Range / If-* (or the other fields stored in *req).
- * Neither a body nor Transfer-Encoding is otherwise judged here: the server
- * decides what to do with them. An unknown but valid method is not an
- * error: it is reported as ZC_HTTP_OTHER (answer 501).
+ * with a valid authority, no duplicate Host / Content-Length / Range / If-*
+ * (or the other fields stored in *req).
+ * Framing (RFC 9112 6), decided here for every method: Content-Length is
+ * digits only (a list, even "5, 5", is -400); Transfer-Encoding with
+ * Content-Length, or in HTTP/1.0, is -400; Transfer-Encoding must be a
+ * well-formed list whose final coding is chunked, applied once (else -400:
+ * the body's end cannot be known), with no coding before it (else -501:
+ * none is implemented). So a request that parses has no body, a
+ * Content-Length body, or a chunked one; the server decides what to do
+ * with it. Expect must list only 100-continue (else -417). An unknown but
+ * valid method is not an error: it is reported as ZC_HTTP_OTHER (answer
+ * 501).
  * Return: bytes of the head consumed (through the blank line) with *req
  * filled; ZC_HTTP_PARTIAL when the head is not complete yet (and within the
- * limits); or -400, -414, -431 or -505 for a request the server must refuse
- * with that status and then close the connection. Errors are reported as
+ * limits); or -400, -414, -417, -431, -501 or -505 for a request the server
+ * must refuse with that status and then close the connection. Errors are reported as
  * soon as the bytes that prove them have arrived, even if the head is not
  * complete. */
 int zc_http_parse_request(const char *buf, size_t len,

@@ -34,6 +34,7 @@ const char *zc_status_reason(int status)
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -139,6 +140,7 @@ static const char *error_body(int status, size_t *len)
     PAGE(413, "Content Too Large")
     PAGE(414, "URI Too Long")
     PAGE(416, "Range Not Satisfiable")
+    PAGE(417, "Expectation Failed")
     PAGE(431, "Request Header Fields Too Large")
     PAGE(501, "Not Implemented")
     PAGE(503, "Service Unavailable")

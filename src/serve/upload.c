@@ -17,7 +17,8 @@
 void zc_upload_init(struct zc_upload *u)
 {
     memset(u, 0, sizeof(*u));
-    u->dir_fd = u->fd = -1;
+    u->dir_fd = -1;
+    zc_atomic_file_init(&u->body);
 }
 
 static int status_of_errno(int err)
@@ -59,31 +60,6 @@ static int open_dir_beneath(int root_fd, const char *rel)
         fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
     } while (fd < 0 && errno == EINTR);
     return fd < 0 ? -errno : (int)fd;
-}
-
-static int create_body_file(struct zc_upload *u)
-{
-    static unsigned seq;
-
-    u->fd = openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    if (u->fd >= 0)
-        return 0;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        return -errno;
-    /* A filesystem without O_TMPFILE: a hidden name, removed on abort. */
-    for (int tries = 0; tries < 16; tries++) {
-        snprintf(u->tmp_name, sizeof(u->tmp_name), ".zcopy-upload.%d.%u",
-                 (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-        u->fd = openat(u->dir_fd, u->tmp_name,
-                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (u->fd >= 0) {
-            u->named_tmp = true;
-            return 0;
-        }
-        if (errno != EEXIST)
-            return -errno;
-    }
-    return -EEXIST;
 }
 
 int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
@@ -143,7 +119,7 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
         return ret;
     }
 
-    ret = create_body_file(u);
+    ret = zc_atomic_file_open(&u->body, u->dir_fd, "upload", 0644);
     if (ret < 0) {
         zc_upload_abort(u);
         return status_of_errno(-ret);
@@ -189,7 +165,7 @@ ssize_t zc_upload_write(struct zc_upload *u, const void *buf, size_t len)
     size_t done = 0;
 
     while (done < want) {
-        ssize_t n = write(u->fd, (const char *)buf + done, want - done);
+        ssize_t n = write(u->body.fd, (const char *)buf + done, want - done);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -210,14 +186,16 @@ ssize_t zc_upload_receive(struct zc_upload *u, zc_ctx *ctx, int sock_fd)
     /* ZC_AUTO would fstat both fds on every call; ask once which method it
      * would use (splice for socket -> file) and name it from then on. */
     if (!u->method_chosen) {
-        if (zc_method_choose(ctx, u->fd, sock_fd, &u->method) < 0)
+        if (zc_method_choose(ctx, u->body.fd, sock_fd, &u->method) < 0)
             u->method = ZC_AUTO;
         u->method_chosen = true;
     }
-    n = zc_transfer(ctx, u->fd, sock_fd, NULL, u->length - u->received, u->method);
-    if (n == -EINVAL && u->method != ZC_AUTO) {
-        u->method = ZC_AUTO;            /* refused after all: let auto fall back */
-        n = zc_transfer(ctx, u->fd, sock_fd, NULL, u->length - u->received, ZC_AUTO);
+    n = zc_transfer(ctx, u->body.fd, sock_fd, NULL, u->length - u->received, u->method);
+    if (zc_method_refused(n) && u->method != ZC_AUTO) {
+        /* Refused after all (a seccomp policy refuses splice with EPERM
+         * only when it is called): let auto fall back. */
+        u->method = ZC_AUTO;
+        n = zc_transfer(ctx, u->body.fd, sock_fd, NULL, u->length - u->received, ZC_AUTO);
     }
     if (n > 0)
         u->received += (uint64_t)n;
@@ -226,51 +204,22 @@ ssize_t zc_upload_receive(struct zc_upload *u, zc_ctx *ctx, int sock_fd)
 
 int zc_upload_commit(struct zc_upload *u)
 {
-    char proc_path[64];
     int status = u->existed ? 204 : 201;
+    int ret = zc_atomic_file_publish(&u->body, u->name, ZC_ATOMIC_SYNC);
 
-    if (fsync(u->fd) < 0)
-        goto fail;
-    if (!u->named_tmp) {
-        /* Give the unnamed file a hidden name first: linkat() cannot replace
-         * an existing name, renameat() can, atomically. */
-        static unsigned seq;
-
-        snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", u->fd);
-        for (int tries = 0;; tries++) {
-            snprintf(u->tmp_name, sizeof(u->tmp_name), ".zcopy-upload.%d.%u",
-                     (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-            if (linkat(AT_FDCWD, proc_path, u->dir_fd, u->tmp_name,
-                       AT_SYMLINK_FOLLOW) == 0)
-                break;
-            if (errno != EEXIST || tries == 16)
-                goto fail;
-        }
-        u->named_tmp = true;
+    if (ret < 0) {
+        status = status_of_errno(-ret);
+        if (!u->body.published && status == 404)
+            status = 500;
     }
-    if (renameat(u->dir_fd, u->tmp_name, u->dir_fd, u->name) < 0)
-        goto fail;
-    u->named_tmp = false;               /* the name is the final one now */
-    /* The rename itself must survive a crash too. */
-    if (fsync(u->dir_fd) < 0)
-        status = status_of_errno(errno);
     zc_upload_abort(u);
     return status;
-
-fail:
-    status = status_of_errno(errno);
-    zc_upload_abort(u);
-    return status == 404 ? 500 : status;
 }
 
 void zc_upload_abort(struct zc_upload *u)
 {
-    if (u->named_tmp && u->dir_fd >= 0)
-        unlinkat(u->dir_fd, u->tmp_name, 0);
-    u->named_tmp = false;
-    if (u->fd >= 0)
-        close(u->fd);
+    zc_atomic_file_abort(&u->body);
     if (u->dir_fd >= 0)
         close(u->dir_fd);
-    u->fd = u->dir_fd = -1;
+    u->dir_fd = -1;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/atomic_file.h"
 #include "serve/http_parse.h"
 #include "zcopy.h"
 
@@ -17,14 +18,12 @@
 
 struct zc_upload {
     int dir_fd;                     /* the target's directory, -1 when idle */
-    int fd;                         /* the body's file, -1 when idle */
-    bool named_tmp;                 /* no O_TMPFILE here: tmp_name exists on disk */
+    struct zc_atomic_file body;     /* the body's file in dir_fd */
     bool existed;                   /* the final name held a file: 204, else 201 */
     bool method_chosen;
     enum zc_method method;          /* socket -> file, chosen once per upload */
     uint64_t length, received;
     char name[ZC_UPLOAD_NAME_MAX + 1];
-    char tmp_name[64];
 };
 
 /* zc_upload_init - an idle upload (zc_upload_abort() on it is a no-op). */

@@ -8,6 +8,7 @@ import pty
 import random
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -210,3 +211,116 @@ def wait_for(cond, timeout):
             return v
         time.sleep(0.01)
     return cond()
+
+
+class RawServer:
+    """A hostile HTTP server on a loopback port 0: each connection is handed
+    to fn(conn, stop) in its own thread, where stop is an Event set by
+    stop(), so a handler that stalls or floods ends with the test."""
+
+    def __init__(self, fn):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.stop_event = threading.Event()
+        self.fn = fn
+        self.threads = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def _accept(self):
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            th = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            th.start()
+            self.threads.append(th)
+
+    def _serve(self, conn):
+        try:
+            self.fn(conn, self.stop_event)
+        except OSError:
+            pass                        # the client hung up, as it may
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(timeout=10)
+        for th in self.threads:
+            th.join(timeout=10)
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def read_request_head(conn):
+    """Read up to the end of a request head; returns the bytes read."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def run_bounded(t, args, name, timeout=30):
+    """run(), with a hang reported as a failed check rather than raised;
+    returns None then."""
+    try:
+        return run(args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        t.ok(False, "%s: zcopy did not finish within %d s" % (name, timeout))
+        return None
+
+
+def fifo_reader(path):
+    """Start a thread that opens the FIFO at path and reads it to the end;
+    returns (thread, list that receives the bytes)."""
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.read())
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    return th, got
+
+
+def zcopy_on_private_dev(t, name, args_list):
+    """Run each zcopy argument list (which may name /dev/null and /dev/zero)
+    as root inside a private mount namespace whose /dev is a fresh tmpfs
+    holding just those two nodes, so a zcopy that replaced them could not
+    harm the machine. Returns [(exit status, file type of the node named
+    last in the args)], or None after reporting a skip."""
+    if os.geteuid() != 0:
+        t.skip(name, "needs root for unshare -m and mknod")
+        return None
+    script = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && " \
+             "mknod -m 666 /dev/zero c 1 5"
+    for args in args_list:
+        script += " && { %s >/dev/null 2>&1; echo $?; } && stat -c %%F %s" % (
+            " ".join(shlex.quote(a) for a in [ZCOPY] + args), shlex.quote(args[-1]))
+    try:
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                           capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        t.skip(name, "unshare failed: %s" % e)
+        return None
+    lines = r.stdout.decode().splitlines()
+    if len(lines) != 2 * len(args_list):
+        t.skip(name, "no private mount namespace: %r" % r.stderr[-200:])
+        return None
+    return [(int(lines[i]), lines[i + 1]) for i in range(0, len(lines), 2)]

@@ -81,8 +81,9 @@ class Server:
     manager so the process is always stopped."""
 
     def __init__(self, root, *args, listen="127.0.0.1:0", preexec_fn=None,
-                 stdout_lines=1):
-        cmd = [zcopy(), "serve", root]
+                 stdout_lines=1, wrapper=()):
+        # wrapper: a command line the server runs under (e.g. deny_syscalls).
+        cmd = list(wrapper) + [zcopy(), "serve", root]
         if listen:
             cmd += ["--listen", listen]
         cmd += list(args)
@@ -92,6 +93,7 @@ class Server:
                                      preexec_fn=preexec_fn)
         self.lines = []
         self.urls = []
+        self.stderr_text = ""           # what the server said, once stopped
         deadline = time.monotonic() + 3 * IO_TIMEOUT
         fd = self.proc.stdout.fileno()
         buf = b""
@@ -139,6 +141,7 @@ class Server:
             pass
         if self.proc.stderr and not self.proc.stderr.closed:
             err = self.proc.stderr.read().decode(errors="replace")
+            self.stderr_text = err
             bad = [l for l in err.splitlines()
                    if "runtime error:" in l or "Sanitizer" in l]
             if not ok(not bad, "server stderr has no sanitizer report"):

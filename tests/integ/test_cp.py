@@ -6,14 +6,16 @@ progress bar under a pseudo-terminal."""
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client_helpers import (Tap, content, require_zcopy, rmtree, run,  # noqa: E402
-                            run_in_pty, sha, sha_file, tmpdir, ZCOPY)
+from client_helpers import (Tap, content, fifo_reader, require_zcopy,  # noqa: E402
+                            rmtree, run, run_in_pty, sha, sha_file, tmpdir,
+                            zcopy_on_private_dev, ZCOPY)
 
 MiB = 1024 * 1024
 
@@ -112,6 +114,13 @@ def test_times_and_dir(t, d):
          "DST a directory: copied into it under SRC's name", r.stderr)
     r = run(["cp", src, sub + "/"])
     t.eq(r.returncode, 0, "DST a directory with a trailing slash")
+    os.mkdir(os.path.join(sub, "blocker"))
+    blocker = os.path.join(d, "blocker")
+    write(blocker, b"x")
+    r = run(["cp", blocker, sub + "/"])
+    t.ok(r.returncode == 4 and (sub + "/blocker").encode() in r.stderr and
+         b"//" not in r.stderr, "error message names DST/NAME without a double slash",
+         r.stderr)
 
 
 def test_sparse(t, d):
@@ -198,6 +207,118 @@ def test_refusals(t, d):
     t.ok(no_temp_files(d), "no temp file left behind after refusals")
 
 
+def test_special_destinations(t, d):
+    """A FIFO, socket or device at DST is written into (or refused), never
+    replaced by a regular file; a symlink is followed as cp(1) does."""
+    data = content(300001, "special")
+    src = os.path.join(d, "special-src")
+    write(src, data)
+
+    fifo = os.path.join(d, "dst-fifo")
+    os.mkfifo(fifo)
+    th, got = fifo_reader(fifo)
+    r = run(["cp", src, fifo], timeout=30)
+    th.join(timeout=30)
+    t.eq(r.returncode, 0, "DST a FIFO: exit 0")
+    t.ok(stat.S_ISFIFO(os.lstat(fifo).st_mode), "DST a FIFO: still a FIFO (not renamed over)")
+    t.ok(got and got[0] == data, "DST a FIFO: its reader got SRC's bytes",
+         len(got[0]) if got else None)
+
+    sock_path = os.path.join(d, "dst-sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(sock_path)
+    try:
+        r = run(["cp", src, sock_path])
+        t.eq(r.returncode, 4, "DST a socket: exit 4 (a socket cannot be opened)")
+        t.ok(stat.S_ISSOCK(os.lstat(sock_path).st_mode), "DST a socket: still a socket")
+    finally:
+        s.close()
+
+    target = os.path.join(d, "link-target")
+    write(target, b"old")
+    link = os.path.join(d, "dst-link")
+    os.symlink("link-target", link)
+    r = run(["cp", src, link])
+    t.ok(r.returncode == 0 and os.path.islink(link) and os.readlink(link) == "link-target",
+         "DST a symlink: the link stays a link", r.stderr)
+    t.ok(sha_file(target) == sha(data), "DST a symlink: the file it points to got the copy")
+    dangling = os.path.join(d, "dst-dangling")
+    os.symlink("nowhere", dangling)
+    r = run(["cp", src, dangling])
+    t.eq(r.returncode, 4, "DST a dangling symlink: exit 4")
+    t.ok(os.path.islink(dangling) and not os.path.exists(os.path.join(d, "nowhere")),
+         "DST a dangling symlink: link kept, nothing created")
+    loop = os.path.join(d, "dst-loop")
+    os.symlink("dst-loop", loop)
+    r = run(["cp", src, loop])
+    t.ok(r.returncode == 4 and os.path.islink(loop), "DST a symlink loop: exit 4, link kept",
+         r.stderr)
+
+    # A link to a pipe (as /dev/stdout is when stdout is one) has no real
+    # path: cp writes through it, as cp(1) does.
+    to_stdout = os.path.join(d, "dst-stdout")
+    os.symlink("/proc/self/fd/1", to_stdout)
+    r = run(["cp", src, to_stdout])
+    t.ok(r.returncode == 0 and r.stdout == data and os.path.islink(to_stdout),
+         "DST a link to the stdout pipe: the bytes go down the pipe", r.stderr)
+    os.unlink(to_stdout)
+
+    # A regular DST is replaced by a new file: its other hard links keep the
+    # old bytes (documented in --help and the man page).
+    dst, other = os.path.join(d, "linked-dst"), os.path.join(d, "linked-other")
+    write(dst, b"old bytes")
+    os.link(dst, other)
+    r = run(["cp", src, dst])
+    t.ok(r.returncode == 0 and sha_file(dst) == sha(data) and
+         open(other, "rb").read() == b"old bytes",
+         "a regular DST is replaced: another hard link keeps the old bytes", r.stderr)
+    for p in (fifo, sock_path, link, target, dangling, loop, dst, other):
+        os.unlink(p)
+    t.ok(no_temp_files(d), "special destinations: no temp file left")
+
+
+def test_device_destination(t, d):
+    """As root, `zcopy cp f /dev/null` (and /dev/zero) in a private /dev:
+    the device node must stay a device."""
+    src = os.path.join(d, "special-src2")
+    write(src, content(100000, "dev"))
+    got = zcopy_on_private_dev(t, "DST a device node",
+                               [["cp", src, "/dev/null"], ["cp", src, "/dev/zero"]])
+    if got is not None:
+        t.eq(got, [(0, "character special file")] * 2,
+             "DST /dev/null and /dev/zero: exit 0, still character devices")
+    os.unlink(src)
+
+
+def test_mode_bits(t, d):
+    """Without -p the umask applies and setuid/setgid go when the owner is not
+    kept; with -p (as root) they stay with the owner."""
+    src = os.path.join(d, "mode-src")
+    write(src, b"#!/bin/sh\n", 0o644)
+    dst = os.path.join(d, "mode-077")
+    r = run(["cp", src, dst], preexec_fn=lambda: os.umask(0o077))
+    t.eq(stat.S_IMODE(os.stat(dst).st_mode), 0o600, "umask 077 without -p: 0644 copied as 0600")
+    r = run(["cp", "-p", src, dst + ".p"], preexec_fn=lambda: os.umask(0o077))
+    t.eq(stat.S_IMODE(os.stat(dst + ".p").st_mode), 0o644, "umask 077 with -p: mode kept")
+    if os.geteuid() != 0:
+        t.skip("setuid file of another owner", "needs root for chown")
+        return
+    suid = os.path.join(d, "suid-src")
+    write(suid, b"#!/bin/sh\n")
+    os.chown(suid, 1234, 1234)
+    os.chmod(suid, 0o6755)
+    r = run(["cp", suid, suid + ".copy"], preexec_fn=lambda: os.umask(0o022))
+    st = os.stat(suid + ".copy")
+    t.ok(r.returncode == 0 and stat.S_IMODE(st.st_mode) == 0o755 and st.st_uid == 0,
+         "a 6755 file of uid 1234 copied by root: 0755 root-owned (setuid/setgid dropped)",
+         "%o uid %d" % (stat.S_IMODE(st.st_mode), st.st_uid))
+    r = run(["cp", "-p", suid, suid + ".p"])
+    st = os.stat(suid + ".p")
+    t.ok(r.returncode == 0 and stat.S_IMODE(st.st_mode) == 0o6755 and st.st_uid == 1234,
+         "with -p the owner is kept, and with it the setuid/setgid bits",
+         "%o uid %d" % (stat.S_IMODE(st.st_mode), st.st_uid))
+
+
 def test_interrupt(t, d):
     """SIGINT at several points of a copy: DST is either the old file or the
     complete copy, never a partial one, and no temp file is left."""
@@ -256,6 +377,9 @@ def main():
         test_sparse(t, d)
         test_huge_sparse(t, d)
         test_refusals(t, d)
+        test_special_destinations(t, d)
+        test_device_destination(t, d)
+        test_mode_bits(t, d)
         test_interrupt(t, d)
         test_progress(t, d)
     finally:

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -15,8 +16,9 @@ from http.server import SimpleHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
-                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
-                            tmpdir, wait_for, ZCOPY)
+                            RawServer, fifo_reader, read_request_head, require_zcopy,
+                            rmtree, run, run_bounded, run_in_pty, sha, sha_file, tmpdir,
+                            wait_for, zcopy_on_private_dev, ZCOPY)
 
 MiB = 1024 * 1024
 SIZES = {"empty.bin": 0, "one.bin": 1, "page.bin": 4096, "odd.bin": 65537,
@@ -25,6 +27,7 @@ FILES = {name: content(size, name) for name, size in SIZES.items()}
 ROOT = tmpdir()
 RELEASE = threading.Event()         # lets the /slow/ handler finish
 VERSION = {"data": b"", "etag": ""}  # what /vcut/ and /vrange/ serve now
+HOSTILE = content(1000, "hostile")  # what /hostile/ serves, badly
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -128,6 +131,10 @@ class Handler(SimpleHTTPRequestHandler):
             "untilclose": b"HTTP/1.0 200 OK\r\n\r\n" + FILES["odd.bin"],
             "bighead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 60 +
                        b"Content-Length: 65537\r\n\r\n" + FILES["odd.bin"],
+            "manyfields": b"HTTP/1.1 200 OK\r\n" + b"X-F: 1\r\n" * 101 +
+                          b"Content-Length: 5\r\n\r\nhello",
+            "chunked10": b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"5\r\nhello\r\n0\r\n\r\n",
             "hugehead": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 100) * 99 +
                         b"X-More: %s\r\n" % (b"m" * 8000) +
                         b"Content-Length: 5\r\n\r\nhello",
@@ -176,6 +183,42 @@ class Handler(SimpleHTTPRequestHandler):
                                                                     len(data))),
                              ("Content-Length", str(len(data) - start)), ("ETag", etag)])
         self.wfile.write(data[start:])
+
+    def get_hostile(self, name, rest):
+        """Servers that answer a Range request wrongly, or fail after a 2xx."""
+        data = HOSTILE
+        m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        start = int(m.group(1)) if m else None
+        if name == "no416" and start is not None:
+            self.head_only(416, [("Content-Length", "0")])
+        elif name in ("badcl", "short") and start is not None:
+            last = min(start + 99, len(data) - 1)
+            send = data[start:] if name == "badcl" else data[start:last + 1]
+            self.head_only(206, [("Content-Range", "bytes %d-%d/%d" % (start, last, len(data))),
+                                 ("Content-Length", str(len(send)))])
+            self.wfile.write(send)
+        elif name == "bigchunk" and start is not None:
+            last = min(start + 99, len(data) - 1)
+            self.head_only(206, [("Content-Range", "bytes %d-%d/%d" % (start, last, len(data))),
+                                 ("Transfer-Encoding", "chunked")], "HTTP/1.1")
+            rest_ = data[start:]
+            self.wfile.write(b"%x\r\n" % len(rest_) + rest_ + b"\r\n0\r\n\r\n")
+            self.close_connection = True
+        elif name == "cut200":
+            self.head_only(200, [("Content-Length", str(len(data)))])
+            self.wfile.write(data[:10])
+            self.close_connection = True
+        elif name == "badframing":
+            self.head_only(200, [("Transfer-Encoding", "chunked")], "HTTP/1.1")
+            self.wfile.write(b"a\r\n" + data[:10] + b"\r\nzz\r\n")
+            self.close_connection = True
+        else:
+            self.head_only(200, [("Content-Length", str(len(data)))])
+            self.wfile.write(data)
+
+    def get_named(self, name, rest):
+        self.head_only(200, [("Content-Length", "5")])
+        self.wfile.write(b"hello")
 
     def get_status(self, name, rest):
         self.send_error(int(name))
@@ -258,6 +301,18 @@ def test_raw(t, srv, d):
         r = run(["get", srv.url("/raw/" + name), "-o", out])
         t.eq(r.returncode, 5, "malformed response (%s): exit 5" % name)
         t.ok(not os.path.exists(out), "malformed response (%s): no file" % name)
+    out = os.path.join(d, "raw-manyfields")
+    r = run(["get", srv.url("/raw/manyfields"), "-o", out])
+    t.ok(r.returncode == 5 and b"too many header fields" in r.stderr,
+         "101 header fields: exit 5, said to be too many", r.stderr)
+    out = os.path.join(d, "raw-chunked10")
+    r = run(["get", srv.url("/raw/chunked10"), "-o", out])
+    t.ok(r.returncode == 5 and not os.path.exists(out),
+         "an HTTP/1.0 response with chunked framing: refused (exit 5)", r.stderr)
+    r = run(["get", srv.url("/named/evil%0d%0a%1b[2Jname")], cwd=d)
+    t.ok(os.path.exists(os.path.join(d, "evil___[2Jname")),
+         "control bytes decoded from the URL become '_' in the saved name",
+         sorted(n for n in os.listdir(d) if n.startswith("evil")))
     out = os.path.join(d, "raw-badchunk")
     r = run(["get", srv.url("/raw/badchunk"), "-o", out])
     t.eq(r.returncode, 5, "malformed chunk framing: exit 5")
@@ -302,11 +357,11 @@ def test_errors(t, srv, d):
 def test_resume_after_cut(t, srv, d):
     data = FILES["big.bin"]
     out = os.path.join(d, "resume-cut")
-    r = run(["get", srv.url("/cut/big.bin"), "-o", out])
+    r = run(["get", "-c", srv.url("/cut/big.bin"), "-o", out])
     t.eq(r.returncode, 2, "connection closed mid-body: exit 2")
     half = len(data) // 2
     t.ok(os.path.getsize(out) == half and sha_file(out) == sha(data[:half]),
-         "connection closed mid-body: the file holds exactly the bytes received",
+         "-c, connection closed mid-body: the file holds exactly the bytes received",
          "size %d" % os.path.getsize(out))
     r = run(["get", "-c", srv.url("/range/big.bin"), "-o", out, "--stats"])
     t.eq(r.returncode, 0, "-c resumes with a Range request (206)")
@@ -331,6 +386,82 @@ def test_resume_after_cut(t, srv, d):
          "-c without a partial file downloads it all", r.stderr)
 
 
+def partial_file(d, name, n):
+    out = os.path.join(d, name)
+    with open(out, "wb") as f:
+        f.write(HOSTILE[:n])
+    return out
+
+
+def test_hostile_ranges(t, srv, d):
+    out = partial_file(d, "h-badcl", 300)
+    r = run(["get", "-c", srv.url("/hostile/badcl"), "-o", out])
+    t.eq(r.returncode, 5, "206 whose Content-Length disagrees with Content-Range: exit 5")
+    t.ok(open(out, "rb").read() == HOSTILE[:300],
+         "206 with a wrong Content-Length: nothing written past the range")
+    out = partial_file(d, "h-bigchunk", 300)
+    r = run(["get", "-c", srv.url("/hostile/bigchunk"), "-o", out])
+    t.eq(r.returncode, 5, "chunked 206 longer than its Content-Range: exit 5")
+    t.ok(open(out, "rb").read() == HOSTILE[:300],
+         "chunked 206 longer than its range: nothing written past the range")
+    out = partial_file(d, "h-short", 300)
+    r = run(["get", "-c", srv.url("/hostile/short"), "-o", out])
+    t.ok(r.returncode == 0 and open(out, "rb").read() == HOSTILE,
+         "206 for part of the rest (100 bytes a time): asked again until complete",
+         r.stderr)
+    out = partial_file(d, "h-no416", 300)
+    r = run(["get", "-c", srv.url("/hostile/no416"), "-o", out])
+    t.eq(r.returncode, 3, "416 without Content-Range: bytes */N is an HTTP error (exit 3)")
+    t.ok(open(out, "rb").read() == HOSTILE[:300], "416 without a length: file untouched")
+
+
+def test_existing_file_kept(t, srv, d):
+    """A failed download never damages what the output file held."""
+    good = FILES["odd.bin"]
+    for what, path, code in (("connection closed mid-body", "/cut/big.bin", 2),
+                             ("short 200 body", "/hostile/cut200", 2),
+                             ("malformed chunked body", "/hostile/badframing", 5)):
+        out = os.path.join(d, "keep-" + path.split("/")[2])
+        with open(out, "wb") as f:
+            f.write(good)
+        r = run(["get", srv.url(path), "-o", out])
+        t.eq(r.returncode, code, "without -c, %s: exit %d" % (what, code))
+        t.ok(open(out, "rb").read() == good,
+             "without -c, %s: the existing file is untouched" % what, r.stderr)
+    r = run(["get", srv.url("/cut/big.bin"), "-o", os.path.join(d, "keep-new")])
+    t.ok(r.returncode == 2 and not os.path.exists(os.path.join(d, "keep-new")),
+         "without -c, a cut download of a new file leaves no file")
+    out = partial_file(d, "keep-partial", 300)
+    r = run(["get", "-c", srv.url("/hostile/cut200"), "-o", out])
+    t.ok(r.returncode == 2 and open(out, "rb").read() == HOSTILE[:300],
+         "-c, a 200 cut short: the partial file is kept as it was", r.stderr)
+    t.ok([n for n in os.listdir(d) if ".zcopy-" in n] == [], "no temp file left behind")
+    got = zcopy_on_private_dev(t, "-o a device node",
+                               [["get", srv.url("/files/odd.bin"), "-o", "/dev/null"]])
+    if got is not None:
+        t.eq(got, [(0, "character special file")],
+             "-o /dev/null (in a private /dev): exit 0, still a device")
+    fifo = os.path.join(d, "get-fifo")
+    os.mkfifo(fifo)
+    th, got = fifo_reader(fifo)
+    r = run(["get", srv.url("/files/odd.bin"), "-o", fifo], timeout=30)
+    th.join(timeout=30)
+    t.ok(r.returncode == 0 and stat.S_ISFIFO(os.lstat(fifo).st_mode) and got and
+         got[0] == good, "-o FIFO: its reader got the body, still a FIFO", r.stderr)
+    os.unlink(fifo)
+    r = run(["get", srv.url("/files/odd.bin"), "-o", "/dev/stdout"])
+    t.ok(r.returncode == 0 and r.stdout == good, "-o /dev/stdout (a pipe): written into",
+         r.stderr)
+    target = os.path.join(d, "get-target")
+    with open(target, "wb") as f:
+        f.write(b"old")
+    link = os.path.join(d, "get-link")
+    os.symlink("get-target", link)
+    r = run(["get", srv.url("/files/odd.bin"), "-o", link])
+    t.ok(r.returncode == 0 and os.path.islink(link) and open(target, "rb").read() == good,
+         "-o a symlink: followed, the link kept", r.stderr)
+
+
 def xattrs_work(d):
     probe = os.path.join(d, "xattr-probe")
     open(probe, "wb").close()
@@ -350,7 +481,7 @@ def test_if_range(t, srv, d):
     v1, v2 = content(300001, "v1"), content(250003, "v2")
     out = os.path.join(d, "ifrange")
     VERSION.update(data=v1, etag='"v1"')
-    r = run(["get", srv.url("/vcut/x"), "-o", out])
+    r = run(["get", "-c", srv.url("/vcut/x"), "-o", out])
     t.ok(r.returncode == 2 and os.path.getsize(out) == len(v1) // 2,
          "If-Range: first attempt cut mid-body", r.stderr)
     t.eq(os.getxattr(out, "user.zcopy.validator"), b'"v1"',
@@ -359,7 +490,8 @@ def test_if_range(t, srv, d):
     t.ok(r.returncode == 0 and sha_file(out) == sha(v1),
          "-c with If-Range matching: continued (206), byte-exact", r.stderr)
     VERSION.update(data=v1, etag='"v1"')
-    run(["get", srv.url("/vcut/x"), "-o", out])
+    os.unlink(out)
+    run(["get", "-c", srv.url("/vcut/x"), "-o", out])
     VERSION.update(data=v2, etag='"v2"')
     r = run(["get", "-c", srv.url("/vrange/x"), "-o", out])
     t.ok(r.returncode == 0 and sha_file(out) == sha(v2),
@@ -373,7 +505,7 @@ def test_resume_after_sigint(t, srv, d):
     half = len(data) // 2
     out = os.path.join(d, "resume-int")
     RELEASE.clear()
-    p = subprocess.Popen([ZCOPY, "get", srv.url("/slow/big.bin"), "-o", out],
+    p = subprocess.Popen([ZCOPY, "get", "-c", srv.url("/slow/big.bin"), "-o", out],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         got = wait_for(lambda: os.path.exists(out) and os.path.getsize(out) == half, 20)
@@ -398,13 +530,85 @@ def test_timeout(t, srv, d):
     out = os.path.join(d, "timeout")
     RELEASE.clear()
     try:
-        r = run(["get", "--timeout", "1", srv.url("/slow/big.bin"), "-o", out])
+        r = run(["get", "-c", "--timeout", "1", srv.url("/slow/big.bin"), "-o", out])
     finally:
         RELEASE.set()
     t.eq(r.returncode, 2, "a server that stalls past --timeout: exit 2")
     t.ok(b"timed out" in r.stderr, "the stall is reported as a timeout", r.stderr)
     t.ok(sha_file(out) == sha(data[:len(data) // 2]),
-         "after the timeout the file holds exactly the bytes received")
+         "-c: after the timeout the file holds exactly the bytes received")
+
+
+def flood_interim(conn, stop):
+    """Answers with 100 Continue, again and again (bounded: 10 s)."""
+    read_request_head(conn)
+    deadline = time.monotonic() + 10
+    while not stop.is_set() and time.monotonic() < deadline:
+        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 16)
+        time.sleep(0.001)
+
+
+def trickle_head(conn, stop):
+    """A response head one byte every 0.2 s: never a per-read timeout."""
+    read_request_head(conn)
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"s" * 1000
+    for b in head:
+        if stop.wait(0.2):
+            return
+        conn.sendall(bytes([b]))
+
+
+def trickle_body(conn, stop):
+    """A 1 MB body, one byte every 0.2 s after the first 100."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"b" * 100)
+    for _ in range(50):
+        if stop.wait(0.2):
+            return
+        conn.sendall(b"b")
+
+
+def stall_after_some(conn, stop):
+    """Head and 5000 body bytes, then silence (bounded)."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+    stop.wait(15)
+
+
+
+def test_hangs(t, d):
+    with RawServer(flood_interim) as srv:
+        r = run_bounded(t, ["get", srv.url("/x"), "-o", os.path.join(d, "flood")],
+                        "interim flood")
+        if r:
+            t.eq(r.returncode, 5, "endless 100 Continue: exit 5 (heads over budget)")
+            t.ok(b"too large" in r.stderr, "endless 100 Continue: reported", r.stderr)
+    with RawServer(trickle_head) as srv:
+        r = run_bounded(t, ["get", "--max-time", "1", srv.url("/x"), "-o",
+                            os.path.join(d, "trickle")], "trickled head")
+        if r:
+            t.eq(r.returncode, 2, "--max-time 1 with a trickled head: exit 2")
+            t.ok(b"--max-time reached" in r.stderr, "--max-time: reported as such", r.stderr)
+    out = os.path.join(d, "trickle-body")
+    with RawServer(trickle_body) as srv:
+        r = run_bounded(t, ["get", "-c", "--max-time", "1", srv.url("/x"), "-o", out],
+                        "trickled body")
+        if r:
+            t.eq(r.returncode, 2, "--max-time 1 with a trickled body: exit 2")
+            t.ok(os.path.exists(out) and os.path.getsize(out) >= 100 and
+                 open(out, "rb").read() == b"b" * os.path.getsize(out),
+                 "-c --max-time: the bytes received are kept", r.stderr)
+    with RawServer(stall_after_some) as srv:
+        r = run_bounded(t, ["get", "--timeout", "1", "--stats", srv.url("/x"), "-o",
+                            os.path.join(d, "stall")], "stall")
+        if r:
+            t.eq(r.returncode, 2, "a stall after 5000 body bytes: exit 2")
+            t.ok(re.search(rb"5000 bytes moved by libzcopy in 1 transfer calls",
+                           r.stderr) is not None and b"timed out" in r.stderr,
+                 "the stall is one timeout: no second transfer call waits again",
+                 r.stderr)
+            t.ok(b"fallback" not in r.stderr and re.search(rb" 0 refused", r.stderr),
+                 "a timeout is not a method refusal: no fallback taken", r.stderr)
 
 
 def check_terminal_output(t, what, status, out):
@@ -568,9 +772,12 @@ def main():
         test_redirects(t, srv, d)
         test_errors(t, srv, d)
         test_resume_after_cut(t, srv, d)
+        test_hostile_ranges(t, srv, d)
+        test_existing_file_kept(t, srv, d)
         test_resume_after_sigint(t, srv, d)
         test_if_range(t, srv, d)
         test_timeout(t, srv, d)
+        test_hangs(t, d)
         test_progress(t, srv, d)
         test_name(t, srv, d)
         test_ipv6(t, d)

@@ -5,14 +5,16 @@ for refusals, a progress bar under a pseudo-terminal; and, when zcopy serve
 has --upload, a round trip through it."""
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client_helpers import (Tap, Server, ZcopyServe, content, free_port,  # noqa: E402
-                            require_zcopy, rmtree, run, run_in_pty, sha, sha_file,
-                            tmpdir, ZCOPY)
+                            RawServer, read_request_head, require_zcopy, rmtree, run,
+                            run_bounded, run_in_pty, sha, sha_file, tmpdir, ZCOPY)
 
 RECEIVED = {}                       # path -> (headers, body)
 
@@ -135,6 +137,77 @@ def test_progress(t, srv, d):
     t.ok(sha(RECEIVED["/tty"][1]) == sha(data), "put under a terminal: byte-exact")
 
 
+def early_success(conn, stop):
+    """Answers 201 to the head, before any body byte (after Expect)."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+    stop.wait(5)
+
+
+def read_body_then(conn, after):
+    head = read_request_head(conn)
+    m = re.search(rb"Content-Length: (\d+)", head)
+    left = int(m.group(1)) - len(head.split(b"\r\n\r\n", 1)[1]) if m else 0
+    while left > 0:
+        chunk = conn.recv(min(left, 65536))
+        if not chunk:
+            return
+        left -= len(chunk)
+    after()
+
+
+def flood_interim(conn, stop):
+    """Takes the body, then answers 100 Continue forever (bounded: 10 s)."""
+    def flood():
+        deadline = time.monotonic() + 10
+        while not stop.is_set() and time.monotonic() < deadline:
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 16)
+            time.sleep(0.001)
+    read_body_then(conn, flood)
+
+
+def silent(conn, stop):
+    """Takes the body, never answers (bounded)."""
+    read_body_then(conn, lambda: stop.wait(15))
+
+
+def never_reads(conn, stop):
+    """Accepts, then reads nothing: the sender's buffers fill (bounded)."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stop.wait(15)
+
+
+
+def test_hostile(t, d):
+    big = os.path.join(d, "up8388611")
+    small = os.path.join(d, "up4096")
+    with RawServer(early_success) as srv:
+        r = run_bounded(t, ["put", big, srv.url("/x")], "early 2xx")
+        if r:
+            t.eq(r.returncode, 5, "2xx before the body was sent (after Expect): exit 5, "
+                 "not a success")
+            t.ok(b"before the body" in r.stderr, "2xx before the body: said so", r.stderr)
+    with RawServer(flood_interim) as srv:
+        r = run_bounded(t, ["put", small, srv.url("/x")], "interim flood")
+        if r:
+            t.eq(r.returncode, 5, "endless 100 Continue after the body: exit 5")
+    with RawServer(silent) as srv:
+        r = run_bounded(t, ["put", "--max-time", "1", small, srv.url("/x")], "max-time")
+        if r:
+            t.ok(r.returncode == 2 and b"--max-time reached" in r.stderr,
+                 "--max-time 1 with a server that never answers: exit 2", r.stderr)
+        r = run_bounded(t, ["put", "--timeout", "1", small, srv.url("/x")], "timeout")
+        if r:
+            t.ok(r.returncode == 2 and b"timed out" in r.stderr,
+                 "a response that never comes: exit 2, 'timed out' as get says it",
+                 r.stderr)
+    with RawServer(never_reads) as srv:
+        r = run_bounded(t, ["put", "--timeout", "1", big, srv.url("/x")], "send stall")
+        if r:
+            t.ok(r.returncode == 2 and b"sending the body: timed out" in r.stderr,
+                 "a server that stops reading the body: exit 2, timed out", r.stderr)
+
+
 def serve_has_upload():
     try:
         r = subprocess.run([ZCOPY, "serve", "--help"], capture_output=True, timeout=10)
@@ -195,6 +268,7 @@ def main():
         test_statuses(t, srv, d)
         test_expect(t, srv, d)
         test_progress(t, srv, d)
+        test_hostile(t, d)
         test_zcopy_serve(t, d)
     finally:
         srv.stop()

@@ -24,6 +24,26 @@ static void test_names(void)
     t_is_int(zc_method_parse(NULL, &m), -EINVAL, "NULL name -EINVAL");
 }
 
+/* The documented refusal set, and nothing else: a count, -EAGAIN or an I/O
+ * error must never send a caller to another method. */
+static void test_refusals(void)
+{
+    static const struct {
+        ssize_t ret;
+        int refused;
+    } cases[] = {
+        { -EINVAL, 1 }, { -ENOSYS, 1 }, { -EOPNOTSUPP, 1 }, { -EXDEV, 1 },
+        { -EPERM, 1 }, { 0, 0 }, { 1, 0 }, { 4096, 0 }, { -EAGAIN, 0 },
+        { -EPIPE, 0 }, { -ECONNRESET, 0 }, { -EIO, 0 }, { -ENOSPC, 0 },
+        { -EBADF, 0 }, { -ESTALE, 0 }, { -EACCES, 0 }, { -ENOMEM, 0 },
+        { EPERM, 0 },                   /* a count of 1, not an error */
+    };
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(cases); i++)
+        t_is_int(zc_method_refused(cases[i].ret), cases[i].refused,
+                 "zc_method_refused(%zd) is %d", cases[i].ret, cases[i].refused);
+}
+
 static void test_bad_arguments(zc_ctx *ctx)
 {
     int fd = t_pattern_file(100, false, NULL);
@@ -95,6 +115,7 @@ int main(void)
 
     t_ok(ctx != NULL, "zc_ctx_new");
     test_names();
+    test_refusals();
     test_bad_arguments(ctx);
     test_flags(ctx);
     test_stats(ctx);

@@ -70,7 +70,7 @@ static void expect(enum zc_method m, enum bench_sink sink, size_t chunk, uint64_
     snprintf(what, sizeof(what), "%s -> %s, %llu x %llu bytes: %s", zc_method_name(m),
              bench_sink_name(sink), (unsigned long long)transfers,
              (unsigned long long)size, why);
-    if (bench_is_refusal(ret) && got <= 1) {
+    if (zc_method_refused(ret) && got <= 1) {
         skip(what, ret);
         return;
     }
@@ -92,7 +92,7 @@ static void expect_marginal(enum zc_method m, enum bench_sink sink, size_t chunk
     snprintf(what, sizeof(what), "%s -> %s, %llu more bytes in one transfer: %s",
              zc_method_name(m), bench_sink_name(sink), (unsigned long long)size, why);
     r1 = run(m, sink, chunk, size, 1, &one);
-    if (bench_is_refusal(r1)) {
+    if (zc_method_refused(r1)) {
         skip(what, r1);
         return;
     }

@@ -151,6 +151,10 @@ static const struct name_case {
     { "http://h/x/.", "index.html" },
     { "http://h/100%", "100%" },
     { "http://h/%zz", "%zz" },
+    { "http://h/a%0d%0ab", "a__b" },
+    { "http://h/%1b[31mred", "_[31mred" },
+    { "http://h/del%7f", "del_" },
+    { "http://h/tab%09x", "tab_x" },
 };
 
 static void test_names(void)

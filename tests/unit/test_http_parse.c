@@ -127,6 +127,47 @@ static const struct parse_case {
     { "TE alone is reported", IN("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"), ALL, "/", 1, 1 },
     { "TE in 1.0", IN("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), -400, NULL, 0, 0 },
     { "duplicate TE", IN("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"), -400, NULL, 0, 0 },
+    { "TE and CL in 1.0", IN("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"), -400, NULL, 0, 0 },
+    /* RFC 9112 6.3 item 4: chunked must be the final coding, for every method */
+#define TE(m, v) IN(m " / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " v "\r\n\r\n")
+    { "TE gzip (POST)", TE("POST", "gzip"), -400, NULL, 0, 0 },
+    { "TE gzip (GET)", TE("GET", "gzip"), -400, NULL, 0, 0 },
+    { "TE gzip (PUT)", TE("PUT", "gzip"), -400, NULL, 0, 0 },
+    { "TE gzip (unknown method)", TE("BREW", "gzip"), -400, NULL, 0, 0 },
+    { "TE xchunked", TE("POST", "xchunked"), -400, NULL, 0, 0 },
+    { "TE chunkedx", TE("POST", "chunkedx"), -400, NULL, 0, 0 },
+    { "TE identity", TE("POST", "identity"), -400, NULL, 0, 0 },
+    { "TE chunked, gzip", TE("POST", "chunked, gzip"), -400, NULL, 0, 0 },
+    { "TE chunked twice", TE("POST", "chunked, chunked"), -400, NULL, 0, 0 },
+    { "TE chunked with parameter", TE("POST", "chunked;q=1"), -400, NULL, 0, 0 },
+    { "TE empty", TE("POST", ""), -400, NULL, 0, 0 },
+    { "TE only commas", TE("POST", " , ,"), -400, NULL, 0, 0 },
+    { "TE not a token", TE("POST", "chun\"ked"), -400, NULL, 0, 0 },
+    { "TE list without comma", TE("POST", "gzip chunked"), -400, NULL, 0, 0 },
+    { "TE bad parameter", TE("POST", "gzip;=1, chunked"), -400, NULL, 0, 0 },
+    { "TE unterminated quote", TE("POST", "gzip;a=\"1, chunked"), -400, NULL, 0, 0 },
+    { "TE CHUNKED upper", TE("POST", "CHUNKED"), ALL, "/", 1, 1 },
+    { "TE chunked, empty elements", TE("POST", ", chunked ,"), ALL, "/", 1, 1 },
+    { "TE gzip, chunked: not implemented", TE("POST", "gzip, chunked"), -501, NULL, 0, 0 },
+    { "TE unknown coding, chunked", TE("POST", "br;q=\"a,\\\"b\", chunked"), -501, NULL, 0, 0 },
+    { "TE gzip, chunked on GET", TE("GET", "gzip , chunked"), -501, NULL, 0, 0 },
+    { "TE 501 without Host is 400", IN("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), -400, NULL, 0, 0 },
+#undef TE
+    /* RFC 9110 10.1.1: 100-continue is the only expectation */
+#define EXPECT(v) IN("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: " v "\r\n\r\n")
+    { "Expect 100-continue", EXPECT("100-continue"), ALL, "/", 1, 1 },
+    { "Expect 100-Continue", EXPECT("100-Continue"), ALL, "/", 1, 1 },
+    { "Expect empty", EXPECT(""), ALL, "/", 1, 1 },
+    { "Expect 100-continue listed twice", EXPECT("100-continue, 100-continue"), ALL, "/", 1, 1 },
+    { "Expect unknown", EXPECT("fly"), -417, NULL, 0, 0 },
+    { "Expect 100-continue with parameter", EXPECT("100-continue;a=b"), -417, NULL, 0, 0 },
+    { "Expect 100-continue=1", EXPECT("100-continue=1"), -417, NULL, 0, 0 },
+    { "Expect 100-continue and another", EXPECT("100-continue, fly"), -417, NULL, 0, 0 },
+    { "Expect 1000-continue", EXPECT("1000-continue"), -417, NULL, 0, 0 },
+    { "Expect on GET", IN("GET / HTTP/1.1\r\nHost: x\r\nExpect: x\r\n\r\n"), -417, NULL, 0, 0 },
+    { "Expect unknown in 1.0", IN("GET / HTTP/1.0\r\nExpect: x\r\n\r\n"), -417, NULL, 0, 0 },
+    { "duplicate Expect", IN("GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n"), -400, NULL, 0, 0 },
+#undef EXPECT
     /* duplicates of conditional and range fields */
     { "duplicate Range", IN("GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=0-1\r\n\r\n"), -400, NULL, 0, 0 },
     { "duplicate If-Match", IN("GET / HTTP/1.1\r\nHost: x\r\nIf-Match: *\r\nIf-Match: *\r\n\r\n"), -400, NULL, 0, 0 },
@@ -207,6 +248,35 @@ static void test_prefixes(void)
         memcpy(guard - n, head, n);
         t_is_int(zc_http_parse_request(guard - n, n, NULL, &req), (int)n,
                  "the whole head parses");
+    }
+}
+
+/* expect_continue: what the server acts on (a 100 before reading a body). */
+static void test_expect_continue(void)
+{
+    static const struct {
+        const char *in;
+        int want;
+    } expect_cases[] = {
+        { "PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", 1 },
+        { "PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-CONTINUE\r\n\r\n", 1 },
+        { "PUT / HTTP/1.1\r\nHost: x\r\nExpect: ,100-continue,\r\n\r\n", 1 },
+        { "PUT / HTTP/1.1\r\nHost: x\r\nExpect:\r\n\r\n", 0 },
+        { "PUT / HTTP/1.1\r\nHost: x\r\n\r\n", 0 },
+        /* RFC 9110 10.1.1: a 1.0 request's 100-continue is ignored */
+        { "PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", 0 },
+    };
+    char *guard = t_guard_page();
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(expect_cases); i++) {
+        size_t n = strlen(expect_cases[i].in);
+        struct zc_http_req req;
+
+        memcpy(guard - n, expect_cases[i].in, n);
+        t_is_int(zc_http_parse_request(guard - n, n, NULL, &req), (int)n,
+                 "expect case %zu parses", i);
+        t_is_int(req.expect_continue, expect_cases[i].want, "expect case %zu: expect_continue %d",
+                 i, expect_cases[i].want);
     }
 }
 
@@ -418,6 +488,7 @@ int main(void)
     test_table();
     test_prefixes();
     test_fields();
+    test_expect_continue();
     test_methods_and_forms();
     test_limits();
     return t_done();

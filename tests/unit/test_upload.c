@@ -149,15 +149,42 @@ static void test_abort_leaves_nothing(void)
     zc_upload_abort(&u);                /* idle: a no-op */
 }
 
-static void test_bounds(void)
+/* Bytes past Content-Length belong to the next request: the upload takes
+ * exactly its length, whatever the buffer holds. */
+static void test_bounds(zc_ctx *ctx)
 {
+    char stored[16];
     struct zc_upload u;
+    int sv[2], fd;
+    ssize_t n;
 
-    t_is_int(zc_upload_write(&u, "x", 0), 0, "empty write on a started upload");
+    zc_upload_init(&u);
     t_is_int(zc_upload_begin(&u, root_fd, "/short.bin", 10, 3), 0, "begin 3 bytes");
-    t_is_int(zc_upload_write(&u, "abcdef", 6), 3, "write takes at most the length");
+    t_is_int(zc_upload_write(&u, "xyz", 0), 0, "empty write takes nothing");
+    t_is_int(u.received, 0, "empty write: nothing received");
+    t_is_int(zc_upload_write(&u, "a", 1), 1, "one byte taken");
+    t_ok(!zc_upload_complete(&u), "not complete after 1 of 3 bytes");
+    t_is_int(zc_upload_write(&u, "bcdef", 5), 2, "write takes at most what is left");
     t_ok(zc_upload_complete(&u), "complete after the length");
-    zc_upload_abort(&u);
+    t_is_int(zc_upload_write(&u, "gh", 2), 0, "a complete upload takes nothing more");
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        abort();
+    t_set_nonblock(sv[1], true);
+    t_is_int(write(sv[0], "ijk", 3), 3, "more bytes wait on the socket");
+    t_is_int(zc_upload_receive(&u, ctx, sv[1]), 0, "a complete upload receives nothing");
+    n = recv(sv[1], stored, sizeof(stored), 0);
+    t_is_mem(stored, n > 0 ? (size_t)n : 0, "ijk", "the next request's bytes stay in the socket");
+    close(sv[0]);
+    close(sv[1]);
+    t_is_int(zc_upload_commit(&u), 201, "commit: 201");
+
+    snprintf(stored, sizeof(stored), "%s", "");
+    fd = openat(root_fd, "short.bin", O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, stored, sizeof(stored)) : -1;
+    if (fd >= 0)
+        close(fd);
+    t_is_mem(stored, n > 0 ? (size_t)n : 0, "abc", "exactly the 3 bytes stored");
+    unlinkat(root_fd, "short.bin", 0);
 }
 
 static void test_refusals(void)
@@ -209,7 +236,7 @@ int main(void)
     root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     test_create_and_replace(ctx);
     test_abort_leaves_nothing();
-    test_bounds();
+    test_bounds(ctx);
     test_refusals();
     close(root_fd);
     zc_ctx_free(ctx);
