@@ -5,12 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "zcopy.h"
 #include "serve/file_cache.h"
+#include "serve/fs.h"
 #include "serve/http_cond.h"
 #include "serve/http_date.h"
 #include "serve/response.h"
 #include "serve/url.h"
-#include "serve/worker.h"
 
 #define SERVER_NAME "zcopy/" ZC_VERSION_STRING
 
@@ -80,14 +81,14 @@ static void put_u64(struct out *o, uint64_t v)
     put(o, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-static void put_status(struct out *o, struct zc_worker *w, int status)
+static void put_status(struct out *o, const struct zc_resp_ctx *x, int status)
 {
     PUT_LIT(o, "HTTP/1.1 ");
     put_u64(o, (uint64_t)status);
     *o->p++ = ' ';
     put_str(o, zc_status_reason(status));
     PUT_LIT(o, "\r\nServer: " SERVER_NAME "\r\nDate: ");
-    put_str(o, zc_worker_date(w));
+    put_str(o, x->date);
     PUT_LIT(o, "\r\n");
 }
 
@@ -156,7 +157,7 @@ static const char *error_body(int status, size_t *len)
 
 /* Headers and body of a status page; @extra is inserted verbatim (Allow,
  * Location, Content-Range), each line ending in CRLF. */
-static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
+static void plan_status_page(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                              bool keep_alive, bool head, int version_minor,
                              const char *extra, size_t extra_len, char *buf)
 {
@@ -165,7 +166,7 @@ static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
     const char *body = error_body(status, &blen);
 
     resp_reset(r, status, keep_alive);
-    put_status(&o, w, status);
+    put_status(&o, x, status);
     PUT_LIT(&o, "Content-Type: text/html\r\nContent-Length: ");
     put_u64(&o, blen);
     PUT_LIT(&o, "\r\n");
@@ -178,10 +179,10 @@ static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
     }
 }
 
-void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_error(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                    bool keep_alive, bool head, char *buf)
 {
-    plan_status_page(r, w, status, keep_alive, head, 1, NULL, 0, buf);
+    plan_status_page(r, x, status, keep_alive, head, 1, NULL, 0, buf);
 }
 
 void zc_resp_release(struct zc_resp *r)
@@ -194,44 +195,17 @@ void zc_resp_release(struct zc_resp *r)
 
 /* --- conditionals (RFC 9110 section 13.2.2 order) ---------------------- */
 
-static bool is_star(struct zc_str v)
-{
-    return v.len == 1 && v.p[0] == '*';
-}
+/* --- conditionals (RFC 9110 section 13.2.2, http_cond.c) ----------------- */
 
 /* Return: 0 to go on, or 304 / 412. */
 static int evaluate_preconditions(const struct zc_http_req *req,
                                   const struct zc_file *f)
 {
-    time_t t;
+    const struct zc_cond_target t = { .exists = true, .etag = f->etag,
+                                      .etag_len = f->etag_len,
+                                      .mtime = f->mtime.tv_sec };
 
-    if (req->if_match.p) {
-        if (!is_star(req->if_match) &&
-            !zc_etag_match_list(req->if_match.p, req->if_match.len, f->etag,
-                                f->etag_len, false))
-            return 412;
-    } else if (req->if_unmodified_since.p &&
-               zc_http_date_parse(req->if_unmodified_since.p,
-                                  req->if_unmodified_since.len, &t) == 0 &&
-               f->mtime.tv_sec > t) {
-        return 412;
-    }
-    /* If-None-Match wins over If-Modified-Since: the latter is only looked
-     * at when the former is absent. */
-    if (req->if_none_match.p) {
-        if (is_star(req->if_none_match) ||
-            zc_etag_match_list(req->if_none_match.p, req->if_none_match.len,
-                               f->etag, f->etag_len, true))
-            return 304;
-    } else if (req->if_modified_since.p &&
-               zc_http_date_parse(req->if_modified_since.p,
-                                  req->if_modified_since.len, &t) == 0 &&
-               f->mtime.tv_sec <= t && t <= time(NULL)) {
-        /* A date in our future is not a valid one (a client clock ahead of
-         * ours would otherwise keep its copy past the next change). */
-        return 304;
-    }
-    return 0;
+    return zc_http_preconditions(req, &t, true, time(NULL));
 }
 
 static bool if_range_allows(const struct zc_http_req *req, const struct zc_file *f)
@@ -273,7 +247,7 @@ static void put_content_range(struct out *o, const struct zc_range *rg,
 /* Read a small body right behind the headers so both go out in one writev.
  * Return: true, or false when the file proved shorter than its cached size
  * (it changed under us: the caller drops the entry and resolves again). */
-static bool read_small_body(struct zc_resp *r, struct zc_worker *w, char *body,
+static bool read_small_body(struct zc_resp *r, const struct zc_resp_ctx *x, char *body,
                             off_t off, size_t len)
 {
     size_t got = 0;
@@ -284,7 +258,7 @@ static bool read_small_body(struct zc_resp *r, struct zc_worker *w, char *body,
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            zc_file_cache_drop(w->fs.cache, r->file);
+            zc_file_cache_drop(x->fs->cache, r->file);
             return false;
         }
         got += (size_t)n;
@@ -300,7 +274,7 @@ static char *body_area(struct zc_resp *r)
     return r->xbuf;
 }
 
-static void plan_file(struct zc_resp *r, struct zc_worker *w,
+static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
                       const struct zc_http_req *req, bool keep_alive, char *buf,
                       struct zc_file *f, bool *retry)
 {
@@ -314,13 +288,13 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
     status = evaluate_preconditions(req, f);
     if (status == 412) {
         zc_file_unref(f);
-        plan_status_page(r, w, 412, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 412, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     resp_reset(r, status ? status : 200, keep_alive);
     r->file = f;
     if (status == 304) {
-        put_status(&o, w, 304);
+        put_status(&o, x, 304);
         put_validators(&o, f);
         put_connection(&o, keep_alive, req->version_minor);
         plan_head(r, buf, &o);
@@ -337,7 +311,7 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
 
         r->file = NULL;
         zc_file_unref(f);
-        plan_status_page(r, w, 416, keep_alive, head, req->version_minor, extra,
+        plan_status_page(r, x, 416, keep_alive, head, req->version_minor, extra,
                          (size_t)n, buf);
         return;
     }
@@ -349,7 +323,7 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
         uint64_t len = nranges ? ranges[0].last - ranges[0].first + 1 : f->size;
 
         r->status = nranges ? 206 : 200;
-        put_status(&o, w, r->status);
+        put_status(&o, x, r->status);
         PUT_LIT(&o, "Content-Type: ");
         put_str(&o, f->mime);
         PUT_LIT(&o, "\r\nContent-Length: ");
@@ -366,9 +340,9 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
         r->body_len = len;
         /* A named --method means every body goes through zc_transfer with it
          * (what the benchmark table compares); auto takes the fast path. */
-        if (len <= ZC_SMALL_BODY && w->cfg->method == ZC_AUTO) {
+        if (len <= ZC_SMALL_BODY && x->small_from_cache) {
             const char *cached;
-            int ret = zc_file_cache_body(w->fs.cache, f, &cached);
+            int ret = zc_file_cache_body(x->fs->cache, f, &cached);
 
             if (ret == 0)
                 r->seg[r->nseg++] = (struct zc_seg){ .p = cached + off, .len = len };
@@ -376,7 +350,7 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
                 *retry = true;
             else if (!(body = body_area(r)))
                 r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
-            else if (!read_small_body(r, w, body, (off_t)off, (size_t)len))
+            else if (!read_small_body(r, x, body, (off_t)off, (size_t)len))
                 *retry = true;
             return;
         }
@@ -390,7 +364,7 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
     if (!body) {
         r->file = NULL;
         zc_file_unref(f);
-        plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 503, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
     {
@@ -405,7 +379,7 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
             if (i)
                 PUT_LIT(&pb, "\r\n");
             PUT_LIT(&pb, "--");
-            put_str(&pb, w->boundary);
+            put_str(&pb, x->boundary);
             PUT_LIT(&pb, "\r\nContent-Type: ");
             put_str(&pb, f->mime);
             PUT_LIT(&pb, "\r\n");
@@ -421,15 +395,15 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
             char *start = pb.p;
 
             PUT_LIT(&pb, "\r\n--");
-            put_str(&pb, w->boundary);
+            put_str(&pb, x->boundary);
             PUT_LIT(&pb, "--\r\n");
             parts[np++] = (struct zc_seg){ .p = start, .len = (uint64_t)(pb.p - start) };
             total += parts[np - 1].len;
         }
         r->status = 206;
-        put_status(&o, w, 206);
+        put_status(&o, x, 206);
         PUT_LIT(&o, "Content-Type: multipart/byteranges; boundary=");
-        put_str(&o, w->boundary);
+        put_str(&o, x->boundary);
         PUT_LIT(&o, "\r\nContent-Length: ");
         put_u64(&o, total);
         PUT_LIT(&o, "\r\n");
@@ -456,7 +430,7 @@ static bool target_path(const struct zc_http_req *req, const char **p, size_t *l
     return true;
 }
 
-static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
+static void plan_redirect(struct zc_resp *r, const struct zc_resp_ctx *x,
                           const struct zc_http_req *req, bool keep_alive,
                           const char *path, size_t plen, char *buf)
 {
@@ -480,11 +454,11 @@ static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
     if (q)
         put(&o, q, plen - before);
     PUT_LIT(&o, "\r\n");
-    plan_status_page(r, w, 301, keep_alive, req->method == ZC_HTTP_HEAD,
+    plan_status_page(r, x, 301, keep_alive, req->method == ZC_HTTP_HEAD,
                      req->version_minor, extra, (size_t)(o.p - extra), buf);
 }
 
-static void plan_listing(struct zc_resp *r, struct zc_worker *w,
+static void plan_listing(struct zc_resp *r, const struct zc_resp_ctx *x,
                          const struct zc_http_req *req, bool keep_alive,
                          char *html, size_t len, char *buf)
 {
@@ -492,7 +466,7 @@ static void plan_listing(struct zc_resp *r, struct zc_worker *w,
 
     resp_reset(r, 200, keep_alive);
     r->heap = html;
-    put_status(&o, w, 200);
+    put_status(&o, x, 200);
     PUT_LIT(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
     put_u64(&o, len);
     PUT_LIT(&o, "\r\nCache-Control: no-cache\r\n");
@@ -504,7 +478,7 @@ static void plan_listing(struct zc_resp *r, struct zc_worker *w,
     }
 }
 
-void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
+void zc_resp_build(struct zc_resp *r, const struct zc_resp_ctx *x,
                    const struct zc_http_req *req, bool keep_alive, char *buf)
 {
     static const char allow[] = "Allow: GET, HEAD\r\n";
@@ -522,33 +496,33 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     if (req->content_length > 0 || req->transfer_encoding.p)
         keep_alive = false;
     if (req->method == ZC_HTTP_OTHER) {
-        plan_status_page(r, w, 501, keep_alive, false, req->version_minor,
+        plan_status_page(r, x, 501, keep_alive, false, req->version_minor,
                          NULL, 0, buf);
         return;
     }
     if (req->method != ZC_HTTP_GET && !head) {
-        if (w->cfg->upload)
-            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+        if (x->upload)
+            plan_status_page(r, x, 405, keep_alive, false, req->version_minor,
                              allow_put, sizeof(allow_put) - 1, buf);
         else
-            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+            plan_status_page(r, x, 405, keep_alive, false, req->version_minor,
                              allow, sizeof(allow) - 1, buf);
         return;
     }
     /* A GET or HEAD with a body: refusing and closing is safer than
      * draining, since the body's end would be our only framing guess. */
     if (req->content_length > 0 || req->transfer_encoding.p) {
-        plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
     if (!target_path(req, &path, &plen)) {
-        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     dlen = zc_url_decode_path(path, plen, decoded, sizeof(decoded) - 1);
     if (dlen <= 0 || decoded[0] != '/' ||
         zc_url_path_check(decoded, (size_t)dlen) < 0) {
-        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     decoded[dlen] = '\0';
@@ -556,26 +530,26 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     for (int attempt = 0; attempt < 2; attempt++) {
         bool retry;
 
-        status = zc_fs_lookup(&w->fs, decoded, (size_t)dlen, w->loop.now_ms, &res);
+        status = zc_fs_lookup(x->fs, decoded, (size_t)dlen, x->now_ms, &res);
         if (status == 301) {
-            plan_redirect(r, w, req, keep_alive, path, plen, buf);
+            plan_redirect(r, x, req, keep_alive, path, plen, buf);
             return;
         }
         if (status != 200) {
-            plan_status_page(r, w, status, keep_alive, head, req->version_minor,
+            plan_status_page(r, x, status, keep_alive, head, req->version_minor,
                              NULL, 0, buf);
             return;
         }
         if (res.body) {
-            plan_listing(r, w, req, keep_alive, res.body, res.body_len, buf);
+            plan_listing(r, x, req, keep_alive, res.body, res.body_len, buf);
             return;
         }
-        plan_file(r, w, req, keep_alive, buf, res.file, &retry);
+        plan_file(r, x, req, keep_alive, buf, res.file, &retry);
         if (!retry)
             return;
         zc_resp_release(r);
     }
-    plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+    plan_status_page(r, x, 503, false, head, req->version_minor, NULL, 0, buf);
 }
 
 int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
@@ -595,19 +569,19 @@ int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
     return 0;
 }
 
-void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_upload(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                     const struct zc_http_req *req, bool keep_alive, char *buf)
 {
     struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
 
     if (status != 204) {
-        plan_status_page(r, w, status, keep_alive, false, req->version_minor,
+        plan_status_page(r, x, status, keep_alive, false, req->version_minor,
                          NULL, 0, buf);
         return;
     }
     /* 204 carries neither a body nor Content-Length (RFC 9110 8.6). */
     resp_reset(r, status, keep_alive);
-    put_status(&o, w, status);
+    put_status(&o, x, status);
     put_connection(&o, keep_alive, req->version_minor);
     plan_head(r, buf, &o);
 }
