@@ -125,7 +125,7 @@ enum zc_ctx_flag {
 int zc_ctx_set_flags(zc_ctx *ctx, unsigned flags);
 unsigned zc_ctx_flags(const zc_ctx *ctx);
 
-/* zc_ctx_set_chunk - bytes per read/write (readwrite, direct, mmap window),
+/* zc_ctx_set_chunk - bytes per read/write (readwrite, mmap window),
  * default 256 KiB; rounded up to a page multiple, at most 64 MiB.
  * Return: 0, or -EINVAL. */
 int zc_ctx_set_chunk(zc_ctx *ctx, size_t bytes);
@@ -133,6 +133,15 @@ int zc_ctx_set_chunk(zc_ctx *ctx, size_t bytes);
 /* zc_ctx_set_pipe_size - requested size of the splice pipe, default 1 MiB
  * (capped by /proc/sys/fs/pipe-max-size: best effort). Return: 0, or -EINVAL. */
 int zc_ctx_set_pipe_size(zc_ctx *ctx, size_t bytes);
+
+/* zc_ctx_set_direct_depth - aligned reads ZC_DIRECT keeps in flight through
+ * io_uring, 1..64, default 4 (1 without io_uring). Return: 0, or -EINVAL. */
+int zc_ctx_set_direct_depth(zc_ctx *ctx, unsigned depth);
+
+/* zc_ctx_set_direct_buf - bytes per ZC_DIRECT read, default 2 MiB; rounded
+ * up to a page (and the file's direct-I/O alignment), at most 64 MiB. The
+ * ctx holds depth x bytes of buffers once ZC_DIRECT ran. Return: 0, or -EINVAL. */
+int zc_ctx_set_direct_buf(zc_ctx *ctx, size_t bytes);
 
 struct zc_method_stats {
     uint64_t calls;         /* zc_transfer calls served (or attempted) by it */

@@ -13,6 +13,8 @@ ZC_EXPORT zc_ctx *zc_ctx_new(void)
         return NULL;
     ctx->chunk = ZC_DEFAULT_CHUNK;
     ctx->pipe_want = ZC_DEFAULT_PIPE;
+    ctx->direct_depth = ZC_DIRECT_DEFAULT_DEPTH;
+    ctx->direct_buf = ZC_DIRECT_DEFAULT_BUF;
     ctx->pipe.fd[0] = ctx->pipe.fd[1] = -1;
     ctx->pipe.owner_in = ctx->pipe.owner_out = -1;
     ctx->rw_pending.owner_in = ctx->rw_pending.owner_out = -1;
@@ -27,9 +29,9 @@ ZC_EXPORT void zc_ctx_free(zc_ctx *ctx)
     zc__msgzc_release(ctx);
     zc__uring_release(ctx);
     zc__splice_release(ctx);
+    zc__direct_release(ctx);
     free(ctx->buf);
     free(ctx->buf_spare);
-    free(ctx->dbuf);
     free(ctx);
 }
 
@@ -68,6 +70,22 @@ ZC_EXPORT int zc_ctx_set_pipe_size(zc_ctx *ctx, size_t bytes)
     if (!ctx || bytes == 0 || bytes > ((size_t)1 << 31))
         return -EINVAL;
     ctx->pipe_want = bytes;
+    return 0;
+}
+
+ZC_EXPORT int zc_ctx_set_direct_depth(zc_ctx *ctx, unsigned depth)
+{
+    if (!ctx || depth == 0 || depth > ZC_DIRECT_MAX_DEPTH)
+        return -EINVAL;
+    ctx->direct_depth = depth;      /* the queue is rebuilt by the next call */
+    return 0;
+}
+
+ZC_EXPORT int zc_ctx_set_direct_buf(zc_ctx *ctx, size_t bytes)
+{
+    if (!ctx || bytes == 0 || bytes > ZC_MAX_CHUNK)
+        return -EINVAL;
+    ctx->direct_buf = (bytes + 4095) & ~(size_t)4095;
     return 0;
 }
 

@@ -20,6 +20,10 @@
 #define ZC_MAX_CHUNK ((size_t)64 << 20)
 #define ZC_DEFAULT_PIPE ((size_t)1 << 20)
 #define ZC_OFF_MAX ((off_t)INT64_MAX)
+/* The direct method's reads in flight, and the bytes each one asks for. */
+#define ZC_DIRECT_DEFAULT_DEPTH 4u
+#define ZC_DIRECT_MAX_DEPTH 64u
+#define ZC_DIRECT_DEFAULT_BUF ((size_t)2 << 20)
 
 /* What an fd is, as far as choosing a method goes. */
 enum zc_kind {
@@ -60,6 +64,7 @@ struct zc_pair_memo {
 
 struct zc_uring;
 struct zc_msgzc;
+struct zc_dq;
 
 struct zc_ctx {
     struct zc_stats stats;
@@ -81,8 +86,12 @@ struct zc_ctx {
     uint32_t dead_all;
     void *buf;                      /* readwrite bounce buffer, chunk bytes */
     void *buf_spare;                /* used while buf holds a stream's bytes */
-    void *dbuf;                     /* O_DIRECT buffer, aligned */
-    size_t dbuf_size;
+    /* The direct method: its reads in flight and buffers, its settings,
+     * and io_uring's refusal (-EPERM, -ENOSYS) once seen. */
+    struct zc_dq *dq;
+    unsigned direct_depth;
+    size_t direct_buf;
+    int direct_uring_refusal;
     struct zc_rw_pending rw_pending;
     struct zc_splice_pipe pipe;
     struct zc_uring *uring;
@@ -116,6 +125,7 @@ ssize_t zc__transfer_stream(zc_ctx *ctx, int out_fd, int in_fd, size_t count,
 void zc__splice_release(zc_ctx *ctx);
 void zc__uring_release(zc_ctx *ctx);
 void zc__msgzc_release(zc_ctx *ctx);
+void zc__direct_release(zc_ctx *ctx);   /* direct_queue.c */
 
 /* The bounce buffer (ctx->chunk bytes), allocated on first use. NULL: ENOMEM. */
 void *zc__buf(zc_ctx *ctx);

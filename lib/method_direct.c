@@ -2,12 +2,26 @@
  * (the device DMAs straight into an aligned user buffer, bypassing and not
  * polluting the page cache), then write the wanted bytes out.
  *
+ * A synchronous direct read leaves the disk idle while the sink is written
+ * and the CPU idle while the disk reads. So the reads are queued ahead
+ * (direct_queue.c: up to the ctx's depth in flight through io_uring) and
+ * each buffer is written out as soon as it is complete and next in file
+ * order, while the following reads proceed.
+ *
  * O_DIRECT is a property of an open file description, and flipping it on the
  * caller's fd with F_SETFL would change the caller's other I/O. So the source
  * is opened again through /proc/self/fd/N for the duration of one call. The
  * reopened fd is not cached: a cache would keep a file open that the caller
  * believes closed, and would have to notice an fd number reused for another
- * file; an open + close pair per call is cheap next to direct reads. */
+ * file; an open + close pair per call is cheap next to direct reads. Reads
+ * still in flight when the call returns hold their own reference to the file.
+ *
+ * Reads past the point where a non-blocking sink filled are kept for the
+ * call that resumes there (same file, *offset inside the first held read),
+ * like the splice method's pipe; any other call, error or end drops them.
+ * Nothing is ever written from a held read that does not contain *offset,
+ * and nothing past the file's current size: a file that shrank meanwhile is
+ * cut where it ends now. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "direct_queue.h"
 
 #define DIRECT_DEFAULT_ALIGN 4096u
 
@@ -48,27 +62,6 @@ static int open_direct(zc_ctx *ctx, int fd)
     return errno == ENOENT ? -EINVAL : -errno;
 }
 
-/* The aligned buffer, at least ctx->chunk bytes (a multiple of @align). */
-static void *direct_buf(zc_ctx *ctx, size_t mem_align, size_t align)
-{
-    size_t want = (ctx->chunk + align - 1) / align * align;
-    void *p;
-
-    if (mem_align < DIRECT_DEFAULT_ALIGN)
-        mem_align = DIRECT_DEFAULT_ALIGN;
-    if (ctx->dbuf && ctx->dbuf_size == want &&
-        ((uintptr_t)ctx->dbuf & (mem_align - 1)) == 0)
-        return ctx->dbuf;
-    free(ctx->dbuf);
-    ctx->dbuf = NULL;
-    ctx->dbuf_size = 0;
-    if (posix_memalign(&p, mem_align, want) != 0)
-        return NULL;
-    ctx->dbuf = p;
-    ctx->dbuf_size = want;
-    return p;
-}
-
 static ssize_t write_out(zc_ctx *ctx, int out_fd, const char *buf, size_t len,
                          size_t *written)
 {
@@ -85,14 +78,96 @@ static ssize_t write_out(zc_ctx *ctx, int out_fd, const char *buf, size_t len,
     return 0;
 }
 
+/* Held reads are kept only for the same file and an *offset inside the
+ * first of them; anything else is read again. */
+static void keep_or_drop(zc_ctx *ctx, struct zc_dq *q, const struct statx *stx,
+                         off_t off)
+{
+    uint64_t dev = ((uint64_t)stx->stx_dev_major << 32) | stx->stx_dev_minor;
+    struct zc_dq_slot *h = zc__dq_head(q);
+    uint64_t hdev, hino;
+
+    zc__dq_owner(q, &hdev, &hino);
+    if (h && (hdev != dev || hino != stx->stx_ino || off < h->base ||
+              off >= h->base + (off_t)(h->done ? (h->res > 0 ? (size_t)h->res : 0)
+                                               : h->len)))
+        zc__dq_reset(ctx, q);
+    zc__dq_set_owner(q, dev, stx->stx_ino);
+}
+
+/* Queue reads for every free slot, in file order from the last queued one
+ * (or @off rounded down) up to @end_al. */
+static void fill(zc_ctx *ctx, struct zc_dq *q, int dfd, off_t off, off_t end_al,
+                 size_t align)
+{
+    struct zc_dq_slot *t = zc__dq_tail(q);
+    off_t next = t ? t->base + (off_t)t->len : off & ~(off_t)(align - 1);
+
+    while (zc__dq_room(q) && next < end_al) {
+        size_t len = ZC_MIN(zc__dq_buf_size(q), (size_t)(end_al - next));
+
+        zc__dq_push(ctx, q, dfd, next, len);
+        next += (off_t)len;
+    }
+}
+
+/* Write the head reads out in order until *off reaches @end. Returns 0, or
+ * -errno (-EAGAIN: the sink is full, the reads stay held). */
+static ssize_t pump(zc_ctx *ctx, struct zc_dq *q, int out_fd, int dfd, off_t *off,
+                    off_t end, size_t align, size_t *done)
+{
+    off_t end_al = (end + (off_t)align - 1) & ~(off_t)(align - 1);
+
+    while (*off < end) {
+        struct zc_dq_slot *s;
+        size_t written;
+        off_t got_end;
+        ssize_t ret;
+
+        fill(ctx, q, dfd, *off, end_al, align);
+        ret = zc__dq_wait_head(ctx, q);
+        if (ret < 0)
+            return ret;
+        s = zc__dq_head(q);
+        if (s->res < 0)
+            return s->res;              /* EINVAL first: a refusal after all */
+        got_end = s->base + s->res;
+        if (got_end <= *off) {
+            /* A read of this call found nothing at *off: the file ended
+             * (it shrank). One held from an earlier call says nothing
+             * about now: read again. */
+            if (s->gen == zc__dq_gen(q))
+                return 0;
+            zc__dq_reset(ctx, q);
+            continue;
+        }
+        ret = write_out(ctx, out_fd, s->buf + (*off - s->base),
+                        (size_t)(ZC_MIN(got_end, end) - *off), &written);
+        *off += (off_t)written;
+        *done += written;
+        if (ret < 0)
+            return ret;
+        if (*off >= got_end) {
+            bool short_read = (size_t)s->res < s->len;
+
+            zc__dq_pop(q);
+            /* The file ended there when it was read: the reads queued after
+             * it say nothing. Read again from *off (0 bytes: the end). */
+            if (short_read && *off < end)
+                zc__dq_reset(ctx, q);
+        }
+    }
+    return 0;
+}
+
 ssize_t zc__m_direct(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
 {
     size_t align = DIRECT_DEFAULT_ALIGN, mem_align = DIRECT_DEFAULT_ALIGN;
     size_t done = 0;
     struct statx stx;
+    struct zc_dq *q;
     off_t end;
     ssize_t ret;
-    char *buf;
     int fl, dfd;
 
     if (!off)
@@ -130,9 +205,9 @@ ssize_t zc__m_direct(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t coun
         return 0;
     end = *off + (off_t)ZC_MIN(count, (uint64_t)((off_t)stx.stx_size - *off));
 
-    buf = direct_buf(ctx, mem_align, align);
-    if (!buf)
-        return -ENOMEM;
+    ret = zc__dq_get(ctx, mem_align, align, &q);
+    if (ret < 0)
+        return ret;
     if (fl & O_DIRECT) {
         dfd = in_fd;                    /* already direct: read it as is */
     } else {
@@ -140,32 +215,12 @@ ssize_t zc__m_direct(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t coun
         if (dfd < 0)
             return dfd;
     }
-
-    ret = 0;
-    while (*off < end) {
-        off_t base = *off & ~(off_t)(align - 1);
-        size_t skip = (size_t)(*off - base);
-        size_t want = ZC_MIN(ctx->dbuf_size,
-                             ((size_t)(end - base) + align - 1) & ~(align - 1));
-        size_t avail, written;
-        ssize_t n;
-
-        n = zc__pread(ctx, dfd, buf, want, base);
-        if (n < 0) {
-            /* EINVAL on the first read: alignment the file system did not
-             * announce, or no direct I/O after all. A refusal. */
-            ret = n;
-            break;
-        }
-        if ((size_t)n <= skip)
-            break;                      /* the file shrank: end of input */
-        avail = ZC_MIN((size_t)n - skip, (size_t)(end - *off));
-        ret = write_out(ctx, out_fd, buf + skip, avail, &written);
-        *off += (off_t)written;
-        done += written;
-        if (ret < 0)
-            break;
-    }
+    zc__dq_begin(q);
+    keep_or_drop(ctx, q, &stx, *off);
+    ret = pump(ctx, q, out_fd, dfd, off, end, align, &done);
+    /* Held reads survive only a full sink, for the call that resumes. */
+    if (ret != -EAGAIN)
+        zc__dq_reset(ctx, q);
     if (dfd != in_fd)
         zc__close(ctx, dfd);
     if (ret < 0 && !done)

@@ -75,6 +75,11 @@ int t_maps_of(int fd);
 /* Open fds of this process (entries of /proc/self/fd, minus the one counting). */
 int t_count_fds(void);
 
+/* From now on, this thread (and what it starts) gets -@err from syscall @nr,
+ * as from a seccomp policy or a kernel sysctl. Returns 0, or -1 where
+ * seccomp filters are unavailable (the caller skips). */
+int t_forbid_syscall(long nr, int err);
+
 /* Fill @buf with the pattern starting at stream offset @off. */
 void t_fill_pattern(void *buf, size_t len, uint64_t off);
 

@@ -54,6 +54,10 @@ struct bench_opts {
     bool cold;
     bool netns;
     const char *dir;        /* where the source file lives */
+    /* The direct method's reads in flight and bytes per read; 0: the
+     * library's defaults. */
+    unsigned direct_depth;
+    uint64_t direct_buf;
     enum bench_format format;
     const char *plot;       /* FILE.svg or FILE.png, or NULL */
     bool size_given;
@@ -221,6 +225,8 @@ struct bench_report {
     uint64_t size;
     unsigned runs;
     bool cold;
+    unsigned direct_depth;      /* as given; 0: library default */
+    uint64_t direct_buf;
     size_t n;
     struct bench_record *rec;
 };

@@ -121,6 +121,8 @@ int cmd_bench(int argc, char **argv)
     rep.size = o.size;
     rep.runs = o.runs;
     rep.cold = o.cold;
+    rep.direct_depth = o.direct_depth;
+    rep.direct_buf = o.direct_buf;
     build_command(rep.command, sizeof(rep.command), argc, argv);
     samples = calloc(n * o.runs + 1, sizeof(*samples));
     nsamples = calloc(n + 1, sizeof(*nsamples));
@@ -180,6 +182,10 @@ int cmd_bench(int argc, char **argv)
                 continue;
             }
             zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
+            if (o.direct_depth)
+                zc_ctx_set_direct_depth(ctx, o.direct_depth);
+            if (o.direct_buf)
+                zc_ctx_set_direct_buf(ctx, (size_t)o.direct_buf);
             alarm(run_limit_s(job.size, job.transfers));
             ret = bench_run_once(ctx, &job, s);
             alarm(0);

@@ -52,6 +52,10 @@ void bench_usage(FILE *out)
 "  --runs N        runs per method x sink, interleaved; median shown with\n"
 "                  min-max (default 3)\n"
 "  --cold          evict the source from the page cache before each run\n"
+"  --direct-depth N  reads the direct method keeps in flight (1..64;\n"
+"                  default: the library's, 4)\n"
+"  --direct-buf N  bytes per direct read, k/M suffixes (up to 64M; default:\n"
+"                  the library's, 2M)\n"
 "  --dir DIR       where the source file is created (default /var/tmp)\n"
 "  --netns         also TCP between two network namespaces over veth (root)\n"
 "  --format F      table (default), csv or json\n"
@@ -143,6 +147,20 @@ static int parse_list(const char *list, bool methods, bool fanout, uint32_t *mas
     return ret;
 }
 
+/* A whole number 1..@max for option @name; the reason goes to stderr. */
+static int parse_count(const char *name, const char *arg, unsigned max, unsigned *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*end || end == arg || v < 1 || v > (long)max) {
+        fprintf(stderr, "zcopy bench: bad %s '%s' (1..%u)\n", name, arg, max);
+        return -EINVAL;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
 /* "1,8,64": receiver counts, each 1..BENCH_RECEIVERS_MAX. */
 static int parse_fanout(const char *list, struct bench_opts *o)
 {
@@ -194,13 +212,16 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
     const char *method_args[32];
     unsigned nmethod_args = 0;
     enum { OPT_METHOD = 256, OPT_SINK, OPT_SIZE, OPT_RUNS, OPT_COLD, OPT_DIR,
-           OPT_NETNS, OPT_FORMAT, OPT_PLOT, OPT_FANOUT };
+           OPT_NETNS, OPT_FORMAT, OPT_PLOT, OPT_FANOUT, OPT_DIRECT_DEPTH,
+           OPT_DIRECT_BUF };
     static const struct option longopts[] = {
         { "method", required_argument, NULL, OPT_METHOD },
         { "sink", required_argument, NULL, OPT_SINK },
         { "size", required_argument, NULL, OPT_SIZE },
         { "runs", required_argument, NULL, OPT_RUNS },
         { "cold", no_argument, NULL, OPT_COLD },
+        { "direct-depth", required_argument, NULL, OPT_DIRECT_DEPTH },
+        { "direct-buf", required_argument, NULL, OPT_DIRECT_BUF },
         { "dir", required_argument, NULL, OPT_DIR },
         { "netns", no_argument, NULL, OPT_NETNS },
         { "format", required_argument, NULL, OPT_FORMAT },
@@ -248,19 +269,24 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
             if (parse_fanout(optarg, o) < 0)
                 return -EINVAL;
             break;
-        case OPT_RUNS: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-
-            if (*end || end == optarg || v < 1 || v > 1000) {
-                fprintf(stderr, "zcopy bench: bad --runs '%s' (1..1000)\n", optarg);
+        case OPT_RUNS:
+            if (parse_count("--runs", optarg, 1000, &o->runs) < 0)
                 return -EINVAL;
-            }
-            o->runs = (unsigned)v;
             break;
-        }
         case OPT_COLD:
             o->cold = true;
+            break;
+        case OPT_DIRECT_DEPTH:
+            if (parse_count("--direct-depth", optarg, 64, &o->direct_depth) < 0)
+                return -EINVAL;
+            break;
+        case OPT_DIRECT_BUF:
+            if (bench_parse_size(optarg, &o->direct_buf) < 0 ||
+                o->direct_buf > ((uint64_t)64 << 20)) {
+                fprintf(stderr, "zcopy bench: bad --direct-buf '%s' (e.g. 256K, 1M; "
+                        "at most 64M)\n", optarg);
+                return -EINVAL;
+            }
             break;
         case OPT_DIR:
             o->dir = optarg;

@@ -74,6 +74,10 @@ int bench_render_csv(FILE *out, const struct bench_report *r)
     snprintf(buf, sizeof(buf), "%u", r->runs);
     comment(out, "runs", buf);
     comment(out, "cache", r->cold ? "cold" : "warm");
+    snprintf(buf, sizeof(buf), "%u", r->direct_depth);
+    comment(out, "direct_depth", buf);
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->direct_buf);
+    comment(out, "direct_buf", buf);
     for (int i = 0; bench_notes[i]; i++)
         comment(out, "note", bench_notes[i]);
 

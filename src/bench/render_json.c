@@ -128,6 +128,9 @@ int bench_render_json(FILE *out, const struct bench_report *r)
     ku64(out, "runs", r->runs, true);
     key(out, "cold", false);
     fputs(r->cold ? "true" : "false", out);
+    /* 0: the library's default. */
+    ku64(out, "direct_depth", r->direct_depth, true);
+    ku64(out, "direct_buf", r->direct_buf, true);
     fputs(",\n \"units\": {", out);
     kstr(out, "throughput", "GB/s (1e9 bytes per second), median over runs", true);
     kstr(out, "cpu", "CPU seconds per GB moved (sender, user + sys)", false);

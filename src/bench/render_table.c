@@ -104,6 +104,16 @@ static void print_header(FILE *out, const struct bench_report *r, uint64_t trans
         fprintf(out, "; memcpy %.1f GB/s (%s blocks)", m->memcpy_gbps, blk);
     }
     fputc('\n', out);
+    if (r->direct_depth || r->direct_buf) {
+        char buf[32] = "default size";
+
+        if (r->direct_buf)
+            bench_format_size(r->direct_buf, buf, sizeof(buf));
+        if (r->direct_depth)
+            fprintf(out, "direct: %u reads of %s in flight\n", r->direct_depth, buf);
+        else
+            fprintf(out, "direct: the default number of reads of %s in flight\n", buf);
+    }
     if (r->command[0])
         fprintf(out, "command: %s\n", r->command);
     fputc('\n', out);

@@ -9,7 +9,8 @@
  *   sendfile            1 CPU, 2 DMA, 2 switches   (002 sendfile; 003 6.2; 004)
  *   sendfile + SG-DMA   0 CPU, 2 DMA, 2 switches   (002 gather copy; 003 6.3; 004; 001)
  *   splice              0 CPU, 2 DMA, 2 switches   (002 splice)
- *   direct I/O          no kernel<->user copy on the read side (002, direct I/O)
+ *   direct I/O          no kernel<->user copy on the read side, and "combine it
+ *                       with asynchronous I/O" (002, user-space direct I/O)
  * copy_file_range, MSG_ZEROCOPY and io_uring are newer than the articles. */
 #include <math.h>
 
@@ -44,7 +45,8 @@ static const struct bench_theory theory[ZC_METHOD_COUNT] = {
         .cpu_copies = "1 (derived)", .dma_copies = "2", .switches = "4 per buffer",
         .brief = "1*/2/4 per buf",
         .cpu_num = 1, .switches_num = NAN,
-        .source = "seed 002 (direct I/O: no kernel<->user copy on the read; "
+        .source = "seed 002 (user-space direct I/O: no kernel<->user copy on the "
+                  "read; combined with asynchronous I/O, as the seed prescribes; "
                   "the write still copies once, derived)",
     },
     [ZC_COPY_FILE_RANGE] = {

@@ -78,6 +78,16 @@ int main(void)
     t_ok(o.cold && o.format == BENCH_FORMAT_JSON, "--cold --format json");
     t_is_str(o.plot, "x.svg", "--plot");
 
+    t_ok(!o.direct_depth && !o.direct_buf, "direct settings: the library's by default");
+    char *direct[] = { "bench", "--direct-depth", "16", "--direct-buf=256K", NULL };
+    t_is_int(parse(&o, 4, direct), 0, "--direct-depth, --direct-buf");
+    t_is_int(o.direct_depth, 16, "--direct-depth 16");
+    t_is_int(o.direct_buf, 256 << 10, "--direct-buf 256K");
+    char *bad_depth[] = { "bench", "--direct-depth", "65", NULL };
+    t_is_int(parse(&o, 3, bad_depth), -EINVAL, "--direct-depth 65 refused");
+    char *bad_dbuf[] = { "bench", "--direct-buf", "65M", NULL };
+    t_is_int(parse(&o, 3, bad_dbuf), -EINVAL, "--direct-buf 65M refused");
+
     char *veth[] = { "bench", "--sink", "veth", NULL };
     t_is_int(parse(&o, 3, veth), 0, "--sink veth");
     t_ok(o.netns, "--sink veth implies --netns");

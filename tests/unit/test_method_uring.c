@@ -5,11 +5,8 @@
  * refusals. Skips when built without liburing or io_uring is disabled. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -271,20 +268,12 @@ static void test_held_bytes(void)
  * with -EPERM, remembers it, and ZC_AUTO's other methods are unaffected. */
 static int seccomp_child(int in_fd)
 {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = { .len = T_ARRAY_SIZE(filter), .filter = filter };
     zc_ctx *ctx;
     struct zc_stats st;
     int p[2], rc = 0;
     off_t off = 0;
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+    if (t_forbid_syscall(__NR_io_uring_setup, EPERM) < 0)
         return 77;
     ctx = zc_ctx_new();
     if (pipe2(p, O_CLOEXEC) < 0)

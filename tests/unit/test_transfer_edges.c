@@ -5,8 +5,6 @@
  * thread really shares nothing; the server's hot path is one syscall. */
 #include <errno.h>
 #include <stddef.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,7 +14,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -174,21 +171,13 @@ out:
  * Returns a bit per failed check, or 77 when seccomp is unavailable. */
 static int seccomp_sendfile_child(void)
 {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendfile, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = { .len = T_ARRAY_SIZE(filter), .filter = filter };
     int in = t_pattern_file(10000, false, NULL), a[2], b[2], mfd, rc = 0;
     char buf[10000];
     zc_ctx *ctx;
     struct zc_stats st;
     off_t off = 0;
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+    if (t_forbid_syscall(__NR_sendfile, EPERM) < 0)
         return 77;
     ctx = zc_ctx_new();
     t_unix_pair(a);
