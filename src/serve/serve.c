@@ -61,6 +61,10 @@ static void usage(FILE *out)
 "                          temporary file beside the target, fsync'ed, then renamed\n"
 "                          into place (201 Created, 204 replaced); off by default\n"
 "  --max-upload SIZE       largest PUT body, with k/M/G suffixes (default 1G); 413\n"
+"  --mime-types FILE       Content-Type by extension from FILE (mime.types format;\n"
+"                          default /etc/mime.types, else a built-in table)\n"
+"  --default-type TYPE     Content-Type of unknown extensions (default\n"
+"                          application/octet-stream); text/* gets charset=utf-8\n"
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
@@ -172,7 +176,7 @@ enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
-    OPT_MAX_UPLOAD,
+    OPT_MAX_UPLOAD, OPT_MIME_TYPES, OPT_DEFAULT_TYPE,
 };
 
 static const struct option long_options[] = {
@@ -192,12 +196,20 @@ static const struct option long_options[] = {
     { "user", required_argument, NULL, OPT_USER },
     { "upload", no_argument, NULL, OPT_UPLOAD },
     { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
+    { "mime-types", required_argument, NULL, OPT_MIME_TYPES },
+    { "default-type", required_argument, NULL, OPT_DEFAULT_TYPE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
+/* What parse_options hands back besides the config: used once at start. */
+struct start_options {
+    const char *root, *user;
+    const char *mime_types, *default_type;
+};
+
 static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
-                         const char **root, const char **user)
+                         struct start_options *so)
 {
     unsigned long v;
     int opt;
@@ -279,7 +291,13 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             cfg->cache_entries = (unsigned)v;
             break;
         case OPT_USER:
-            *user = optarg;
+            so->user = optarg;
+            break;
+        case OPT_MIME_TYPES:
+            so->mime_types = optarg;
+            break;
+        case OPT_DEFAULT_TYPE:
+            so->default_type = optarg;
             break;
         case OPT_UPLOAD:
             cfg->upload = true;
@@ -296,7 +314,7 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
         }
     }
     if (optind < argc)
-        *root = argv[optind++];
+        so->root = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "zcopy serve: unexpected argument '%s'\n", argv[optind]);
         return -1;
@@ -313,7 +331,7 @@ static void wake_all(struct zc_worker *workers, unsigned n)
 int cmd_serve(int argc, char **argv)
 {
     static struct zc_serve_config cfg;
-    const char *root = ".", *user = NULL;
+    struct start_options so = { .root = "." };
     char root_abs[PATH_MAX];
     struct zc_worker *workers = NULL;
     struct zc_mime *mime = NULL;
@@ -328,15 +346,15 @@ int cmd_serve(int argc, char **argv)
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
         .max_upload = (uint64_t)1 << 30,
     };
-    if (parse_options(argc, argv, &cfg, &root, &user) < 0)
+    if (parse_options(argc, argv, &cfg, &so) < 0)
         return 2;
     if (cfg.naddrs == 0)
         zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
     if (cfg.threads == 0)
         cfg.threads = count_cores();
 
-    if (!realpath(root, root_abs)) {
-        fprintf(stderr, "zcopy serve: %s: %s\n", root, strerror(errno));
+    if (!realpath(so.root, root_abs)) {
+        fprintf(stderr, "zcopy serve: %s: %s\n", so.root, strerror(errno));
         return 1;
     }
     cfg.root_path = root_abs;
@@ -353,9 +371,16 @@ int cmd_serve(int argc, char **argv)
     }
     if (ret >= 0)
         close(ret);
-    ret = zc_mime_load(&mime, NULL);
+    ret = zc_mime_load(&mime, so.mime_types);
     if (ret < 0) {
-        fprintf(stderr, "zcopy serve: MIME types: %s\n", strerror(-ret));
+        fprintf(stderr, "zcopy serve: --mime-types %s: %s\n",
+                so.mime_types ? so.mime_types : "(default)",
+                ret == -ENODATA ? "no 'type ext...' line in it" : strerror(-ret));
+        goto out;
+    }
+    if (so.default_type && (ret = zc_mime_set_default(mime, so.default_type)) < 0) {
+        fprintf(stderr, "zcopy serve: bad --default-type '%s'%s\n", so.default_type,
+                ret == -EINVAL ? " (type/subtype[; parameters])" : "");
         goto out;
     }
     cfg.mime = mime;
@@ -407,7 +432,7 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
     }
-    if (user && drop_privileges(user) < 0)
+    if (so.user && drop_privileges(so.user) < 0)
         goto out;
 
     for (unsigned t = 0; t < cfg.threads; t++) {
