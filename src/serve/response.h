@@ -13,11 +13,23 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "serve/coding.h"
 #include "serve/http_parse.h"
 #include "serve/range.h"
 
 struct zc_worker;
 struct zc_file;
+
+/* What the options add to file responses (200, 206, 304). */
+struct zc_resp_opts {
+    /* --cache-control VALUE, or "max-age=N" from --max-age N; NULL: none. */
+    const char *cache_control;
+    /* --max-age N: Expires is the response's Date + N seconds; -1: none. */
+    int64_t expires_s;
+    /* --precompressed: variants served by Accept-Encoding, with
+     * Content-Encoding and Vary: Accept-Encoding. */
+    struct zc_coding_list precompressed;
+};
 
 /* Body segments up to this size are read into the connection buffer and sent
  * with the headers in one writev (lighttpd's threshold; below it sendfile's

@@ -65,6 +65,13 @@ static void usage(FILE *out)
 "                          default /etc/mime.types, else a built-in table)\n"
 "  --default-type TYPE     Content-Type of unknown extensions (default\n"
 "                          application/octet-stream); text/* gets charset=utf-8\n"
+"  --precompressed LIST    serve FILE.br, FILE.zst or FILE.gz instead of FILE when\n"
+"                          the request's Accept-Encoding allows it and the variant\n"
+"                          is not older than FILE; LIST is the server's preference,\n"
+"                          e.g. br,zstd,gzip (default off)\n"
+"  --cache-control VALUE   Cache-Control sent with files (200, 206, 304)\n"
+"  --max-age SEC           Cache-Control: max-age=SEC (unless --cache-control)\n"
+"                          and Expires: Date + SEC, with files\n"
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
@@ -176,7 +183,8 @@ enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
-    OPT_MAX_UPLOAD, OPT_MIME_TYPES, OPT_DEFAULT_TYPE,
+    OPT_MAX_UPLOAD, OPT_MIME_TYPES, OPT_DEFAULT_TYPE, OPT_PRECOMPRESSED,
+    OPT_CACHE_CONTROL, OPT_MAX_AGE,
 };
 
 static const struct option long_options[] = {
@@ -198,6 +206,9 @@ static const struct option long_options[] = {
     { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
     { "mime-types", required_argument, NULL, OPT_MIME_TYPES },
     { "default-type", required_argument, NULL, OPT_DEFAULT_TYPE },
+    { "precompressed", required_argument, NULL, OPT_PRECOMPRESSED },
+    { "cache-control", required_argument, NULL, OPT_CACHE_CONTROL },
+    { "max-age", required_argument, NULL, OPT_MAX_AGE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -206,7 +217,20 @@ static const struct option long_options[] = {
 struct start_options {
     const char *root, *user;
     const char *mime_types, *default_type;
+    const char *cache_control;
 };
+
+/* A field value given on the command line goes into every response as is:
+ * visible characters, spaces and tabs only (a CR or LF would split it). */
+static bool header_value_ok(const char *s)
+{
+    if (!*s || *s == ' ' || *s == '\t')
+        return false;
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return false;
+    return s[-1] != ' ' && s[-1] != '\t';
+}
 
 static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
                          struct start_options *so)
@@ -299,6 +323,29 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
         case OPT_DEFAULT_TYPE:
             so->default_type = optarg;
             break;
+        case OPT_PRECOMPRESSED:
+            if (zc_coding_list_parse(optarg, &cfg->resp.precompressed) < 0) {
+                fprintf(stderr, "zcopy serve: bad --precompressed '%s' (e.g. br,zstd,gzip)\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case OPT_CACHE_CONTROL:
+            if (!header_value_ok(optarg)) {
+                fprintf(stderr, "zcopy serve: bad --cache-control '%s'\n", optarg);
+                return -1;
+            }
+            so->cache_control = optarg;
+            break;
+        case OPT_MAX_AGE:
+            /* Up to a year: RFC 9111 5.3 says no further than that. */
+            if (parse_uint(optarg, 365 * 86400, &v) < 0) {
+                fprintf(stderr, "zcopy serve: bad --max-age '%s' (seconds, 0 to 31536000)\n",
+                        optarg);
+                return -1;
+            }
+            cfg->resp.expires_s = (int64_t)v;
+            break;
         case OPT_UPLOAD:
             cfg->upload = true;
             break;
@@ -331,6 +378,7 @@ static void wake_all(struct zc_worker *workers, unsigned n)
 int cmd_serve(int argc, char **argv)
 {
     static struct zc_serve_config cfg;
+    static char max_age_value[32];
     struct start_options so = { .root = "." };
     char root_abs[PATH_MAX];
     struct zc_worker *workers = NULL;
@@ -344,10 +392,16 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 4096, .header_timeout_ms = 10000,
         .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
-        .max_upload = (uint64_t)1 << 30,
+        .max_upload = (uint64_t)1 << 30, .resp.expires_s = -1,
     };
     if (parse_options(argc, argv, &cfg, &so) < 0)
         return 2;
+    cfg.resp.cache_control = so.cache_control;
+    if (!so.cache_control && cfg.resp.expires_s >= 0) {
+        snprintf(max_age_value, sizeof(max_age_value), "max-age=%lld",
+                 (long long)cfg.resp.expires_s);
+        cfg.resp.cache_control = max_age_value;
+    }
     if (cfg.naddrs == 0)
         zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
     if (cfg.threads == 0)

@@ -113,7 +113,8 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
     zc_ctx_set_flags(w->zc, ZC_SIGPIPE_HANDLED);
 
     w->fs = (struct zc_fs){ .root_fd = cfg->root_fd, .index = cfg->index,
-                            .listing = cfg->listing, .mime = cfg->mime };
+                            .listing = cfg->listing, .mime = cfg->mime,
+                            .precompressed = &cfg->resp.precompressed };
     if (cfg->cache_entries) {
         w->fs.cache = zc_file_cache_new(cfg->root_fd, cfg->cache_entries,
                                         cfg->cache_valid_ms);

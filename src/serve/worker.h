@@ -18,6 +18,7 @@
 #include "serve/listen.h"
 #include "serve/loop.h"
 #include "serve/mime.h"
+#include "serve/response.h"
 
 #define ZC_SERVE_MAX_LISTEN 16
 
@@ -38,6 +39,7 @@ struct zc_serve_config {
     int64_t drain_timeout_ms;       /* SIGTERM: longest wait for responses */
     struct zc_http_limits limits;
     const struct zc_mime *mime;
+    struct zc_resp_opts resp;       /* caching headers, precompressed */
     unsigned naddrs;
     struct zc_listen_addr addrs[ZC_SERVE_MAX_LISTEN];
     /* Signals from the main thread to the workers. */
