@@ -137,4 +137,22 @@ int zc__munmap(zc_ctx *ctx, void *addr, size_t len);
 int zc__pipe(zc_ctx *ctx, int fd[2], int flags); /* O_CLOEXEC always added */
 int zc__close(zc_ctx *ctx, int fd);
 
+/* source_map.c - mapping a source file, with one errno rule for every method
+ * that maps: EACCES (in_fd not open for reading) becomes -EBADF, ENODEV (a
+ * file system or pseudo-file without mmap) becomes -EINVAL, the "cannot
+ * serve this pair" of zc_method_refused(), so ZC_AUTO falls back.
+ * zc__map_source: PROT_READ, MAP_SHARED. Return: 0 with *addr set, or -errno. */
+int zc__map_source(zc_ctx *ctx, void **addr, size_t len, int fd, off_t off);
+/* zc__probe_mappable: a size-0 file may be empty or a pseudo-file (procfs)
+ * whose bytes only read(2) produces; mapping one page tells them apart.
+ * Return: 0 (mappable: really empty), or -errno as above. */
+int zc__probe_mappable(zc_ctx *ctx, int fd);
+
+/* pipe.c - a pipe for splicing, sized to ctx->pipe_want. F_SETPIPE_SZ above
+ * /proc/sys/fs/pipe-max-size (or past the user's pipe page budget) fails
+ * with EPERM/ENOMEM: ask for half until it fits, and as a last resort keep
+ * the size the pipe was created with. Return: 0 with fd[] open and *size
+ * its capacity, or -errno with nothing open. */
+int zc__pipe_open_sized(zc_ctx *ctx, int fd[2], size_t *size);
+
 #endif /* ZC_INTERNAL_H */

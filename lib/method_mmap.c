@@ -22,23 +22,6 @@ static int source_shrank(zc_ctx *ctx, int in_fd, off_t pos)
     return st.st_size <= pos;
 }
 
-/* A file that reports size 0 may be empty, or a pseudo-file (procfs) whose
- * bytes only read(2) produces. Mapping it tells them apart: pseudo-files
- * refuse with ENODEV, and the method then refuses so ZC_AUTO falls back. */
-static ssize_t probe_empty(zc_ctx *ctx, int in_fd)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    void *map;
-    int ret = zc__mmap(ctx, &map, page, PROT_READ, MAP_SHARED, in_fd, 0);
-
-    if (ret == -ENODEV)
-        return -EINVAL;
-    if (ret < 0)
-        return ret == -EACCES ? -EBADF : ret;
-    zc__munmap(ctx, map, page);
-    return 0;
-}
-
 ssize_t zc__m_mmap(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -54,7 +37,7 @@ ssize_t zc__m_mmap(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
     if (st.st_size == 0)
-        return probe_empty(ctx, in_fd);
+        return zc__probe_mappable(ctx, in_fd);   /* empty, or a pseudo-file */
     if (*off >= st.st_size)
         return 0;
     /* Never map past the end of file as it was: those pages cannot be read. */
@@ -68,15 +51,9 @@ ssize_t zc__m_mmap(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
         size_t sent = 0;
         void *map;
 
-        ret = zc__mmap(ctx, &map, skip + want, PROT_READ, MAP_SHARED, in_fd,
-                       map_off);
-        if (ret < 0) {
-            if (ret == -EACCES)
-                ret = -EBADF;           /* in_fd not open for reading */
-            else if (ret == -ENODEV)
-                ret = -EINVAL;          /* a file system without mmap */
+        ret = zc__map_source(ctx, &map, skip + want, in_fd, map_off);
+        if (ret < 0)
             return done ? (ssize_t)done : ret;
-        }
         ret = 0;
         while (sent < want) {
             ssize_t n = zc__write(ctx, out_fd, (char *)map + skip + sent,

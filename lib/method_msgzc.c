@@ -427,13 +427,8 @@ ssize_t zc__m_msg_zerocopy(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
         reap(ctx, s);
     if (in_st.st_size == 0) {
         /* Empty, or a pseudo-file that cannot be mapped (procfs): ENODEV. */
-        void *probe;
-
-        ret = zc__mmap(ctx, &probe, page, PROT_READ, MAP_SHARED, in_fd, 0);
-        if (ret < 0)
-            return ret == -ENODEV ? -EINVAL : ret == -EACCES ? -EBADF : ret;
-        zc__munmap(ctx, probe, page);
-        return 0;
+        ret = zc__probe_mappable(ctx, in_fd);
+        return ret < 0 ? ret : 0;
     }
     if (*off >= in_st.st_size)
         return 0;
@@ -453,10 +448,10 @@ ssize_t zc__m_msg_zerocopy(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
             break;
         }
         m->len = skip + want;
-        r = zc__mmap(ctx, &m->addr, m->len, PROT_READ, MAP_SHARED, in_fd, map_off);
+        r = zc__map_source(ctx, &m->addr, m->len, in_fd, map_off);
         if (r < 0) {
             free(m);
-            ret = r == -EACCES ? -EBADF : r == -ENODEV ? -EINVAL : r;
+            ret = r;
             break;
         }
         /* Listed before the first send, so completions reaped while it is

@@ -19,8 +19,6 @@
 
 #include "internal.h"
 
-#define PIPE_MIN ((size_t)4096)
-
 static void pipe_close(zc_ctx *ctx)
 {
     struct zc_splice_pipe *p = &ctx->pipe;
@@ -36,34 +34,11 @@ static void pipe_close(zc_ctx *ctx)
     p->next_off = -1;
 }
 
-/* F_SETPIPE_SZ above /proc/sys/fs/pipe-max-size (or past the user's pipe
- * page budget) fails with EPERM: ask for half until it fits, and as a last
- * resort keep the size the pipe was created with. */
 static int pipe_open(zc_ctx *ctx)
 {
     struct zc_splice_pipe *p = &ctx->pipe;
-    size_t want = ZC_MIN(ctx->pipe_want, (size_t)1 << 30);
-    int ret;
 
-    ret = zc__pipe(ctx, p->fd, 0);
-    if (ret < 0) {
-        p->fd[0] = p->fd[1] = -1;
-        return ret;
-    }
-    for (;;) {
-        ret = zc__fcntl(ctx, p->fd[1], F_SETPIPE_SZ, (int)want);
-        if (ret >= 0 || (ret != -EPERM && ret != -ENOMEM) || want <= PIPE_MIN)
-            break;
-        want /= 2;
-    }
-    if (ret < 0)
-        ret = zc__fcntl(ctx, p->fd[1], F_GETPIPE_SZ, 0);
-    if (ret <= 0) {
-        pipe_close(ctx);
-        return ret < 0 ? ret : -EIO;
-    }
-    p->size = (size_t)ret;
-    return 0;
+    return zc__pipe_open_sized(ctx, p->fd, &p->size);
 }
 
 /* Held bytes are the next bytes of exactly one stream: the same fds, and for

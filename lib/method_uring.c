@@ -308,19 +308,10 @@ static void pipe_close(zc_ctx *ctx, struct zc_uring *u)
 
 static int pipe_open(zc_ctx *ctx, struct zc_uring *u)
 {
-    int ret, sz;
-
     if (u->pipe[0] >= 0)
         return 0;
-    ret = zc__pipe(ctx, u->pipe, 0);
-    if (ret < 0)
-        return ret;
-    /* Best effort: above /proc/sys/fs/pipe-max-size it fails; keep 64 KiB. */
-    sz = zc__fcntl(ctx, u->pipe[1], F_SETPIPE_SZ, (int)ZC_MIN(ctx->pipe_want, 1u << 30));
-    if (sz < 0)
-        sz = zc__fcntl(ctx, u->pipe[1], F_GETPIPE_SZ, 0);
-    u->pipe_size = sz > 0 ? (size_t)sz : 65536;
-    return 0;
+    /* Sized as the splice method sizes its pipe (one rule, lib/pipe.c). */
+    return zc__pipe_open_sized(ctx, u->pipe, &u->pipe_size);
 }
 
 static void queue_splice(struct zc_uring *u, int in, int64_t in_off, int out,
@@ -486,10 +477,10 @@ static ssize_t send_zc(zc_ctx *ctx, struct zc_uring *u, int out_fd, int in_fd,
         }
         m->len = skip + want;
         m->fd = out_fd;
-        r = zc__mmap(ctx, &m->addr, m->len, PROT_READ, MAP_SHARED, in_fd, map_off);
+        r = zc__map_source(ctx, &m->addr, m->len, in_fd, map_off);
         if (r < 0) {
             free(m);
-            ret = r == -EACCES ? -EBADF : r == -ENODEV ? -EINVAL : r;
+            ret = r;
             break;
         }
         m->open = true;
@@ -541,17 +532,6 @@ static ssize_t send_zc(zc_ctx *ctx, struct zc_uring *u, int out_fd, int in_fd,
     return (ssize_t)done;
 }
 
-static int probe_mappable(zc_ctx *ctx, int in_fd)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    void *p;
-    int ret = zc__mmap(ctx, &p, page, PROT_READ, MAP_SHARED, in_fd, 0);
-
-    if (ret < 0)
-        return ret == -ENODEV ? -EINVAL : ret == -EACCES ? -EBADF : ret;
-    zc__munmap(ctx, p, page);
-    return 0;
-}
 
 ssize_t zc__m_uring(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count)
 {
@@ -597,7 +577,7 @@ ssize_t zc__m_uring(zc_ctx *ctx, int out_fd, int in_fd, off_t *off, size_t count
         ret = splice_to_pipe(ctx, u, out_fd, in_fd, off, count);
     } else if (proto == IPPROTO_TCP && !u->no_send_zc) {
         if (in_st.st_size == 0) {
-            ret = probe_mappable(ctx, in_fd);
+            ret = zc__probe_mappable(ctx, in_fd);
             if (ret == -EINVAL)         /* not mappable: splice reads it */
                 ret = splice_via_pipe(ctx, u, out_fd, in_fd, off, count);
         } else {

@@ -9,5 +9,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_put(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 #endif /* ZC_COMMANDS_H */

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     { "get", cmd_get, "download a URL into a file (splice socket -> file)" },
     { "put", cmd_put, "upload a file with HTTP PUT (sendfile)" },
     { "cp", cmd_cp, "copy a file (copy_file_range, reflink, sparse-aware)" },
+    { "log", cmd_log, "Kafka log store tools: dump a segment, verify a data directory" },
 };
 
 static void usage(FILE *out)

@@ -5,12 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "zcopy.h"
 #include "serve/file_cache.h"
+#include "serve/fs.h"
 #include "serve/http_cond.h"
 #include "serve/http_date.h"
 #include "serve/response.h"
 #include "serve/url.h"
-#include "serve/worker.h"
 
 #define SERVER_NAME "zcopy/" ZC_VERSION_STRING
 
@@ -81,14 +82,14 @@ static void put_u64(struct out *o, uint64_t v)
     put(o, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-static void put_status(struct out *o, struct zc_worker *w, int status)
+static void put_status(struct out *o, const struct zc_resp_ctx *x, int status)
 {
     PUT_LIT(o, "HTTP/1.1 ");
     put_u64(o, (uint64_t)status);
     *o->p++ = ' ';
     put_str(o, zc_status_reason(status));
     PUT_LIT(o, "\r\nServer: " SERVER_NAME "\r\nDate: ");
-    put_str(o, zc_worker_date(w));
+    put_str(o, x->date);
     PUT_LIT(o, "\r\n");
 }
 
@@ -158,7 +159,7 @@ static const char *error_body(int status, size_t *len)
 
 /* Headers and body of a status page; @extra is inserted verbatim (Allow,
  * Location, Content-Range), each line ending in CRLF. */
-static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
+static void plan_status_page(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                              bool keep_alive, bool head, int version_minor,
                              const char *extra, size_t extra_len, char *buf)
 {
@@ -167,7 +168,7 @@ static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
     const char *body = error_body(status, &blen);
 
     resp_reset(r, status, keep_alive);
-    put_status(&o, w, status);
+    put_status(&o, x, status);
     PUT_LIT(&o, "Content-Type: text/html\r\nContent-Length: ");
     put_u64(&o, blen);
     PUT_LIT(&o, "\r\n");
@@ -180,10 +181,10 @@ static void plan_status_page(struct zc_resp *r, struct zc_worker *w, int status,
     }
 }
 
-void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_error(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                    bool keep_alive, bool head, char *buf)
 {
-    plan_status_page(r, w, status, keep_alive, head, 1, NULL, 0, buf);
+    plan_status_page(r, x, status, keep_alive, head, 1, NULL, 0, buf);
 }
 
 void zc_resp_release(struct zc_resp *r)
@@ -264,12 +265,14 @@ static void put_validators(struct out *o, const struct zc_file *f)
 /* Vary (the file has precompressed variants), Cache-Control and Expires
  * (--cache-control, --max-age): on 200, 206 and 304 alike, since a 304
  * carries the fields its 200 would (RFC 9110 15.4.5). */
-static void put_file_policy(struct out *o, struct zc_worker *w, bool vary)
+static void put_file_policy(struct out *o, const struct zc_resp_ctx *x, bool vary)
 {
-    const struct zc_resp_opts *opts = &w->cfg->resp;
+    const struct zc_resp_opts *opts = x->opts;
 
     if (vary)
         PUT_LIT(o, "Vary: Accept-Encoding\r\n");
+    if (!opts)
+        return;
     if (opts->cache_control) {
         PUT_LIT(o, "Cache-Control: ");
         put_str(o, opts->cache_control);
@@ -279,7 +282,7 @@ static void put_file_policy(struct out *o, struct zc_worker *w, bool vary)
         char date[ZC_HTTP_DATE_LEN + 1];
 
         /* From the Date header's second, so Expires - Date is exactly N. */
-        zc_http_date_format(w->date_sec + (time_t)opts->expires_s, date);
+        zc_http_date_format(x->date_sec + (time_t)opts->expires_s, date);
         PUT_LIT(o, "Expires: ");
         put_str(o, date);
         PUT_LIT(o, "\r\n");
@@ -309,7 +312,7 @@ static void put_content_range(struct out *o, const struct zc_range *rg,
 /* Read a small body right behind the headers so both go out in one writev.
  * Return: true, or false when the file proved shorter than its cached size
  * (it changed under us: the caller drops the entry and resolves again). */
-static bool read_small_body(struct zc_resp *r, struct zc_worker *w,
+static bool read_small_body(struct zc_resp *r, const struct zc_resp_ctx *x,
                             struct zc_file *entry, char *body, off_t off, size_t len)
 {
     size_t got = 0;
@@ -320,7 +323,7 @@ static bool read_small_body(struct zc_resp *r, struct zc_worker *w,
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            zc_file_cache_drop(w->fs.cache, entry);
+            zc_file_cache_drop(x->fs->cache, entry);
             return false;
         }
         got += (size_t)n;
@@ -341,7 +344,7 @@ static char *body_area(struct zc_resp *r)
  * entry, dropped when a read finds the file shorter than its stat; @vary:
  * the entry has variants, so the response depends on Accept-Encoding.
  * Takes @f's reference. */
-static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
+static void plan_file_as(struct zc_resp *r, const struct zc_resp_ctx *x,
                          const struct zc_http_req *req, bool keep_alive, char *buf,
                          struct zc_file *f, struct zc_file *entry, const char *coding,
                          bool vary, bool *retry)
@@ -356,15 +359,15 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
     status = evaluate_preconditions(req, f);
     if (status == 412) {
         zc_file_unref(f);
-        plan_status_page(r, w, 412, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 412, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     resp_reset(r, status ? status : 200, keep_alive);
     r->file = f;
     if (status == 304) {
-        put_status(&o, w, 304);
+        put_status(&o, x, 304);
         put_validators(&o, f);
-        put_file_policy(&o, w, vary);
+        put_file_policy(&o, x, vary);
         put_connection(&o, keep_alive, req->version_minor);
         plan_head(r, buf, &o);
         return;
@@ -380,7 +383,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
 
         r->file = NULL;
         zc_file_unref(f);
-        plan_status_page(r, w, 416, keep_alive, head, req->version_minor, extra,
+        plan_status_page(r, x, 416, keep_alive, head, req->version_minor, extra,
                          (size_t)n, buf);
         return;
     }
@@ -392,7 +395,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
         uint64_t len = nranges ? ranges[0].last - ranges[0].first + 1 : f->size;
 
         r->status = nranges ? 206 : 200;
-        put_status(&o, w, r->status);
+        put_status(&o, x, r->status);
         PUT_LIT(&o, "Content-Type: ");
         put_str(&o, f->mime);
         PUT_LIT(&o, "\r\nContent-Length: ");
@@ -400,7 +403,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
         PUT_LIT(&o, "\r\n");
         put_coding(&o, coding);
         put_validators(&o, f);
-        put_file_policy(&o, w, vary);
+        put_file_policy(&o, x, vary);
         PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
         if (nranges)
             put_content_range(&o, &ranges[0], f->size);
@@ -411,9 +414,9 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
         r->body_len = len;
         /* A named --method means every body goes through zc_transfer with it
          * (what the benchmark table compares); auto takes the fast path. */
-        if (len <= ZC_SMALL_BODY && w->cfg->method == ZC_AUTO) {
+        if (len <= ZC_SMALL_BODY && x->small_from_cache) {
             const char *cached;
-            int ret = zc_file_cache_body(w->fs.cache, f, &cached);
+            int ret = zc_file_cache_body(x->fs->cache, f, &cached);
 
             if (ret == 0)
                 r->seg[r->nseg++] = (struct zc_seg){ .p = cached + off, .len = len };
@@ -421,7 +424,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
                 *retry = true;
             else if (!(body = body_area(r)))
                 r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
-            else if (!read_small_body(r, w, entry, body, (off_t)off, (size_t)len))
+            else if (!read_small_body(r, x, entry, body, (off_t)off, (size_t)len))
                 *retry = true;
             return;
         }
@@ -435,7 +438,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
     if (!body) {
         r->file = NULL;
         zc_file_unref(f);
-        plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 503, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
     {
@@ -450,7 +453,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
             if (i)
                 PUT_LIT(&pb, "\r\n");
             PUT_LIT(&pb, "--");
-            put_str(&pb, w->boundary);
+            put_str(&pb, x->boundary);
             PUT_LIT(&pb, "\r\nContent-Type: ");
             put_str(&pb, f->mime);
             PUT_LIT(&pb, "\r\n");
@@ -466,21 +469,21 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
             char *start = pb.p;
 
             PUT_LIT(&pb, "\r\n--");
-            put_str(&pb, w->boundary);
+            put_str(&pb, x->boundary);
             PUT_LIT(&pb, "--\r\n");
             parts[np++] = (struct zc_seg){ .p = start, .len = (uint64_t)(pb.p - start) };
             total += parts[np - 1].len;
         }
         r->status = 206;
-        put_status(&o, w, 206);
+        put_status(&o, x, 206);
         PUT_LIT(&o, "Content-Type: multipart/byteranges; boundary=");
-        put_str(&o, w->boundary);
+        put_str(&o, x->boundary);
         PUT_LIT(&o, "\r\nContent-Length: ");
         put_u64(&o, total);
         PUT_LIT(&o, "\r\n");
         put_coding(&o, coding);
         put_validators(&o, f);
-        put_file_policy(&o, w, vary);
+        put_file_policy(&o, x, vary);
         PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
         put_connection(&o, keep_alive, req->version_minor);
         plan_head(r, buf, &o);
@@ -492,7 +495,7 @@ static void plan_file_as(struct zc_resp *r, struct zc_worker *w,
 
 /* Plan the response with the cache entry @f (its reference is taken):
  * choose the variant Accept-Encoding asks for, if @f has any. */
-static void plan_file(struct zc_resp *r, struct zc_worker *w,
+static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
                       const struct zc_http_req *req, bool keep_alive, char *buf,
                       struct zc_file *f, bool *retry)
 {
@@ -500,28 +503,28 @@ static void plan_file(struct zc_resp *r, struct zc_worker *w,
     int c;
 
     *retry = false;
-    if (!f->variants) {
-        plan_file_as(r, w, req, keep_alive, buf, f, f, NULL, false, retry);
+    if (!f->variants || !x->opts) {
+        plan_file_as(r, x, req, keep_alive, buf, f, f, NULL, false, retry);
         return;
     }
     /* Several Accept-Encoding lines: their union is not kept, and identity
      * is the answer that cannot be wrong for any of them. */
     c = req->accept_encoding_repeated ? ZC_CODING_IDENTITY :
         zc_coding_choose(req->accept_encoding.p, req->accept_encoding.len, f->variants,
-                         &w->cfg->resp.precompressed);
+                         &x->opts->precompressed);
     if (c == ZC_CODING_NOT_ACCEPTABLE) {
         zc_file_unref(f);
-        plan_status_page(r, w, 406, keep_alive, req->method == ZC_HTTP_HEAD,
+        plan_status_page(r, x, 406, keep_alive, req->method == ZC_HTTP_HEAD,
                          req->version_minor, vary, sizeof(vary) - 1, buf);
         return;
     }
     if (c == ZC_CODING_IDENTITY) {
-        plan_file_as(r, w, req, keep_alive, buf, f, f, NULL, true, retry);
+        plan_file_as(r, x, req, keep_alive, buf, f, f, NULL, true, retry);
         return;
     }
     zc_file_ref(f->variant[c]);
-    plan_file_as(r, w, req, keep_alive, buf, f->variant[c], f, zc_coding_name((enum zc_coding)c),
-                 true, retry);
+    plan_file_as(r, x, req, keep_alive, buf, f->variant[c], f,
+                 zc_coding_name((enum zc_coding)c), true, retry);
     zc_file_unref(f);
 }
 
@@ -538,7 +541,7 @@ static bool target_path(const struct zc_http_req *req, const char **p, size_t *l
     return true;
 }
 
-static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
+static void plan_redirect(struct zc_resp *r, const struct zc_resp_ctx *x,
                           const struct zc_http_req *req, bool keep_alive,
                           const char *path, size_t plen, char *buf)
 {
@@ -562,11 +565,11 @@ static void plan_redirect(struct zc_resp *r, struct zc_worker *w,
     if (q)
         put(&o, q, plen - before);
     PUT_LIT(&o, "\r\n");
-    plan_status_page(r, w, 301, keep_alive, req->method == ZC_HTTP_HEAD,
+    plan_status_page(r, x, 301, keep_alive, req->method == ZC_HTTP_HEAD,
                      req->version_minor, extra, (size_t)(o.p - extra), buf);
 }
 
-static void plan_listing(struct zc_resp *r, struct zc_worker *w,
+static void plan_listing(struct zc_resp *r, const struct zc_resp_ctx *x,
                          const struct zc_http_req *req, bool keep_alive,
                          char *html, size_t len, char *buf)
 {
@@ -574,7 +577,7 @@ static void plan_listing(struct zc_resp *r, struct zc_worker *w,
 
     resp_reset(r, 200, keep_alive);
     r->heap = html;
-    put_status(&o, w, 200);
+    put_status(&o, x, 200);
     PUT_LIT(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
     put_u64(&o, len);
     PUT_LIT(&o, "\r\nCache-Control: no-cache\r\n");
@@ -586,7 +589,7 @@ static void plan_listing(struct zc_resp *r, struct zc_worker *w,
     }
 }
 
-void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
+void zc_resp_build(struct zc_resp *r, const struct zc_resp_ctx *x,
                    const struct zc_http_req *req, bool keep_alive, char *buf)
 {
     static const char allow[] = "Allow: GET, HEAD\r\n";
@@ -604,33 +607,33 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     if (req->content_length > 0 || req->transfer_encoding.p)
         keep_alive = false;
     if (req->method == ZC_HTTP_OTHER) {
-        plan_status_page(r, w, 501, keep_alive, false, req->version_minor,
+        plan_status_page(r, x, 501, keep_alive, false, req->version_minor,
                          NULL, 0, buf);
         return;
     }
     if (req->method != ZC_HTTP_GET && !head) {
-        if (w->cfg->upload)
-            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+        if (x->upload)
+            plan_status_page(r, x, 405, keep_alive, false, req->version_minor,
                              allow_put, sizeof(allow_put) - 1, buf);
         else
-            plan_status_page(r, w, 405, keep_alive, false, req->version_minor,
+            plan_status_page(r, x, 405, keep_alive, false, req->version_minor,
                              allow, sizeof(allow) - 1, buf);
         return;
     }
     /* A GET or HEAD with a body: refusing and closing is safer than
      * draining, since the body's end would be our only framing guess. */
     if (req->content_length > 0 || req->transfer_encoding.p) {
-        plan_status_page(r, w, 400, false, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, false, head, req->version_minor, NULL, 0, buf);
         return;
     }
     if (!target_path(req, &path, &plen)) {
-        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     dlen = zc_url_decode_path(path, plen, decoded, sizeof(decoded) - 1);
     if (dlen <= 0 || decoded[0] != '/' ||
         zc_url_path_check(decoded, (size_t)dlen) < 0) {
-        plan_status_page(r, w, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
+        plan_status_page(r, x, 400, keep_alive, head, req->version_minor, NULL, 0, buf);
         return;
     }
     decoded[dlen] = '\0';
@@ -638,26 +641,26 @@ void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
     for (int attempt = 0; attempt < 2; attempt++) {
         bool retry;
 
-        status = zc_fs_lookup(&w->fs, decoded, (size_t)dlen, w->loop.now_ms, &res);
+        status = zc_fs_lookup(x->fs, decoded, (size_t)dlen, x->now_ms, &res);
         if (status == 301) {
-            plan_redirect(r, w, req, keep_alive, path, plen, buf);
+            plan_redirect(r, x, req, keep_alive, path, plen, buf);
             return;
         }
         if (status != 200) {
-            plan_status_page(r, w, status, keep_alive, head, req->version_minor,
+            plan_status_page(r, x, status, keep_alive, head, req->version_minor,
                              NULL, 0, buf);
             return;
         }
         if (res.body) {
-            plan_listing(r, w, req, keep_alive, res.body, res.body_len, buf);
+            plan_listing(r, x, req, keep_alive, res.body, res.body_len, buf);
             return;
         }
-        plan_file(r, w, req, keep_alive, buf, res.file, &retry);
+        plan_file(r, x, req, keep_alive, buf, res.file, &retry);
         if (!retry)
             return;
         zc_resp_release(r);
     }
-    plan_status_page(r, w, 503, false, head, req->version_minor, NULL, 0, buf);
+    plan_status_page(r, x, 503, false, head, req->version_minor, NULL, 0, buf);
 }
 
 int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
@@ -677,19 +680,19 @@ int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
     return 0;
 }
 
-void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_upload(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                     const struct zc_http_req *req, bool keep_alive, char *buf)
 {
     struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
 
     if (status != 204) {
-        plan_status_page(r, w, status, keep_alive, false, req->version_minor,
+        plan_status_page(r, x, status, keep_alive, false, req->version_minor,
                          NULL, 0, buf);
         return;
     }
     /* 204 carries neither a body nor Content-Length (RFC 9110 8.6). */
     resp_reset(r, status, keep_alive);
-    put_status(&o, w, status);
+    put_status(&o, x, status);
     put_connection(&o, keep_alive, req->version_minor);
     plan_head(r, buf, &o);
 }

@@ -1,6 +1,7 @@
 /* response.h - turn a parsed request into a response plan: the status line
  * and headers written into the connection's buffer, then a list of segments
- * (memory or file ranges) that conn.c sends in order.
+ * (memory or file ranges) that the connection queues for sending in order
+ * (net/sendq.h).
  *
  * Decides: method (405/501), path (400/301/403/404), conditionals (304/412),
  * ranges (206, multipart/byteranges, 416), and for small bodies reads the
@@ -17,8 +18,8 @@
 #include "serve/http_parse.h"
 #include "serve/range.h"
 
-struct zc_worker;
 struct zc_file;
+struct zc_fs;
 
 /* What the options add to file responses (200, 206, 304). */
 struct zc_resp_opts {
@@ -29,6 +30,22 @@ struct zc_resp_opts {
     /* --precompressed: variants served by Accept-Encoding, with
      * Content-Encoding and Vary: Accept-Encoding. */
     struct zc_coding_list precompressed;
+};
+
+/* What response building may see of its worker: nothing else, so that a
+ * test can build responses with a root directory and a fixed date. */
+struct zc_resp_ctx {
+    struct zc_fs *fs;               /* lookup and the open-file cache */
+    int64_t now_ms;                 /* loop clock (cache revalidation) */
+    const char *date;               /* Date header value (IMF-fixdate) */
+    time_t date_sec;                /* ... as seconds since the epoch */
+    const char *boundary;           /* multipart/byteranges separator */
+    bool upload;                    /* PUT is served: 405 lists it in Allow */
+    /* Small bodies may come from memory (the open-file cache or a pread):
+     * false when a --method was named, so every body goes through
+     * zc_transfer with it (what the benchmark table compares). */
+    bool small_from_cache;
+    const struct zc_resp_opts *opts;    /* caching headers, precompressed */
 };
 
 /* Body segments up to this size are read into the connection buffer and sent
@@ -65,12 +82,12 @@ struct zc_resp {
 
 /* zc_resp_build - plan the response to @req in @buf (ZC_WBUF_SIZE bytes).
  * @keep_alive: what the request allows; the plan may still close. */
-void zc_resp_build(struct zc_resp *r, struct zc_worker *w,
+void zc_resp_build(struct zc_resp *r, const struct zc_resp_ctx *x,
                    const struct zc_http_req *req, bool keep_alive, char *buf);
 
 /* zc_resp_error - plan a bodyful error/status response with no request
  * context (400, 408, 414, 431, 503, ...). @head: HEAD request (no body). */
-void zc_resp_error(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_error(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                    bool keep_alive, bool head, char *buf);
 
 /* zc_resp_release - drop the file reference and the heap body (xbuf stays). */
@@ -83,7 +100,7 @@ int zc_resp_request_path(const struct zc_http_req *req, char *out, size_t cap,
 
 /* zc_resp_upload - plan the answer to a PUT: 201, 204 (no body, no
  * Content-Length) or an error status page. */
-void zc_resp_upload(struct zc_resp *r, struct zc_worker *w, int status,
+void zc_resp_upload(struct zc_resp *r, const struct zc_resp_ctx *x, int status,
                     const struct zc_http_req *req, bool keep_alive, char *buf);
 
 const char *zc_status_reason(int status);

@@ -457,7 +457,7 @@ int cmd_serve(int argc, char **argv)
         if (ret < 0) {
             char url[128];
 
-            zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+            zc_listen_format(&cfg.addrs[a], "http", url, sizeof(url));
             fprintf(stderr, "zcopy serve: cannot listen on %s: %s\n", url, strerror(-ret));
             goto out;
         }
@@ -472,7 +472,7 @@ int cmd_serve(int argc, char **argv)
             if (fds[a] < 0) {
                 char url[128];
 
-                zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+                zc_listen_format(&cfg.addrs[a], "http", url, sizeof(url));
                 fprintf(stderr, "zcopy serve: listen on %s: %s\n", url, strerror(-fds[a]));
                 while (a-- > 0)
                     close(fds[a]);
@@ -490,9 +490,9 @@ int cmd_serve(int argc, char **argv)
         goto out;
 
     for (unsigned t = 0; t < cfg.threads; t++) {
-        ret = pthread_create(&workers[t].thread, NULL, zc_worker_main, &workers[t]);
-        if (ret) {
-            fprintf(stderr, "zcopy serve: pthread_create: %s\n", strerror(ret));
+        ret = zc_worker_start(&workers[t]);
+        if (ret < 0) {
+            fprintf(stderr, "zcopy serve: pthread_create: %s\n", strerror(-ret));
             atomic_store(&cfg.stop, true);
             wake_all(workers, started);
             goto join;
@@ -502,7 +502,7 @@ int cmd_serve(int argc, char **argv)
     for (unsigned a = 0; a < cfg.naddrs; a++) {
         char url[128];
 
-        zc_listen_format(&cfg.addrs[a], url, sizeof(url));
+        zc_listen_format(&cfg.addrs[a], "http", url, sizeof(url));
         printf("zcopy serve: %s (root %s, %u thread%s, method %s)\n", url, root_abs,
                cfg.threads, cfg.threads == 1 ? "" : "s", zc_method_name(cfg.method));
     }
@@ -523,8 +523,7 @@ int cmd_serve(int argc, char **argv)
     status = 0;
 join:
     for (unsigned t = 0; t < started; t++) {
-        pthread_join(workers[t].thread, NULL);
-        if (workers[t].exit_status)
+        if (zc_worker_join(&workers[t]))
             status = 1;
     }
 out:

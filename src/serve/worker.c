@@ -1,11 +1,10 @@
-/* worker.c - one worker thread: its loop, listeners, timers, log and the
- * main thread's nudges (stop, reopen the log). */
+/* worker.c - one serve worker: the HTTP side of a zc_net_worker (its
+ * connections, timer lists, open-file cache, access log) and the main
+ * thread's nudges (stop, reopen the log). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -15,7 +14,16 @@
 
 #define LOG_FLUSH_MS 1000
 
-const char *zc_worker_date(struct zc_worker *w)
+static const char busy_reply[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+    "Connection: close\r\n\r\n";
+
+static struct zc_worker *of_net(struct zc_net_worker *nw)
+{
+    return (struct zc_worker *)nw;      /* net is the first member */
+}
+
+const struct zc_resp_ctx *zc_worker_resp_ctx(struct zc_worker *w)
 {
     time_t now = time(NULL);
 
@@ -23,76 +31,67 @@ const char *zc_worker_date(struct zc_worker *w)
         zc_http_date_format(now, w->date);
         w->date_sec = now;
     }
-    return w->date;
+    w->rctx.now_ms = w->net.loop.now_ms;
+    w->rctx.date_sec = w->date_sec;
+    return &w->rctx;
 }
 
-static void begin_stop(struct zc_worker *w)
+static void on_accept(struct zc_net_worker *nw, int fd, const struct sockaddr_storage *peer)
 {
-    if (w->stopping)
-        return;
-    w->stopping = true;
-    w->stop_deadline_ms = w->loop.now_ms + w->cfg->drain_timeout_ms;
-    /* Stop accepting: connections still queued on this listener are reset
-     * by the kernel when it closes, which a client sees as a refused try. */
-    for (unsigned i = 0; i < w->nlisteners; i++) {
-        zc_loop_del(&w->loop, &w->listeners[i].io);
-        close(w->listeners[i].io.fd);
-        w->listeners[i].io.fd = -1;
-    }
-    w->nlisteners = 0;
-    zc_conns_begin_stop(w);
+    zc_conn_open(of_net(nw), fd, peer);
 }
 
-static void on_wake(struct zc_loop *loop, struct zc_io *io, uint32_t events)
+static void on_wake(struct zc_net_worker *nw)
 {
-    struct zc_worker *w = (struct zc_worker *)((char *)io - offsetof(struct zc_worker, wake_io));
-    uint64_t v;
-    unsigned gen;
+    struct zc_worker *w = of_net(nw);
+    unsigned gen = atomic_load(&w->shared->log_generation);
 
-    (void)loop;
-    (void)events;
-    while (read(io->fd, &v, sizeof(v)) < 0 && errno == EINTR)
-        ;
-    gen = atomic_load(&w->shared->log_generation);
     if (gen != w->log_generation) {
         w->log_generation = gen;
         if (zc_access_log_reopen(&w->log) < 0)
             fprintf(stderr, "zcopy serve: worker %u: cannot reopen the access log\n", w->id);
     }
     if (atomic_load(&w->shared->stop))
-        begin_stop(w);
+        zc_net_worker_begin_stop(nw);
 }
 
-static void after_poll(struct zc_loop *loop, void *arg)
+static void on_stop(struct zc_net_worker *nw)
 {
-    struct zc_worker *w = arg;
+    zc_conns_begin_stop(of_net(nw));
+}
 
-    if (w->ready)
-        zc_conns_run_ready(w);
-    loop->max_wait_ms = w->log.fd >= 0 ? LOG_FLUSH_MS : 0;
-    if (w->log.len && loop->now_ms - w->log_flush_ms >= LOG_FLUSH_MS) {
+static void close_all(struct zc_net_worker *nw)
+{
+    zc_conns_close_all(of_net(nw));
+}
+
+static void after_poll(struct zc_net_worker *nw)
+{
+    struct zc_worker *w = of_net(nw);
+
+    if (w->log.len && nw->loop.now_ms - w->log_flush_ms >= LOG_FLUSH_MS) {
         zc_access_log_flush(&w->log);
-        w->log_flush_ms = loop->now_ms;
-    }
-    if (w->accept_paused) {
-        if (loop->now_ms >= w->accept_resume_ms)
-            zc_accept_resume(w);
-        else
-            loop->max_wait_ms = w->accept_resume_ms - loop->now_ms;
-    }
-    if (w->stopping) {
-        if (w->nconns && loop->now_ms >= w->stop_deadline_ms)
-            zc_conns_close_all(w);
-        if (!w->nconns)
-            loop->stop = true;
-        else
-            loop->max_wait_ms = 100;
+        w->log_flush_ms = nw->loop.now_ms;
     }
 }
+
+static const struct zc_net_worker_ops serve_ops = {
+    .on_accept = on_accept,
+    .on_wake = on_wake,
+    .on_stop = on_stop,
+    .close_all = close_all,
+    .after_poll = after_poll,
+};
 
 int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id,
                    const int *listen_fds)
 {
+    const struct zc_net_worker_config ncfg = {
+        .who = "zcopy serve", .id = id, .method = cfg->method,
+        .max_conns = (cfg->max_connections + cfg->threads - 1) / cfg->threads,
+        .drain_ms = cfg->drain_timeout_ms,
+        .busy_reply = busy_reply, .busy_len = sizeof(busy_reply) - 1,
+    };
     uint8_t rnd[8];
     int ret;
 
@@ -100,17 +99,10 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
     w->cfg = cfg;
     w->shared = cfg;
     w->id = id;
-    w->wake_fd = -1;
     w->log.fd = -1;
-    w->max_conns = (cfg->max_connections + cfg->threads - 1) / cfg->threads;
-    ret = zc_loop_init(&w->loop);
+    ret = zc_net_worker_init(&w->net, &ncfg, &serve_ops, listen_fds, cfg->naddrs);
     if (ret < 0)
         return ret;
-    w->zc = zc_ctx_new();
-    if (!w->zc)
-        return -ENOMEM;
-    /* SIGPIPE is ignored process-wide: the library can skip its guard. */
-    zc_ctx_set_flags(w->zc, ZC_SIGPIPE_HANDLED);
 
     w->fs = (struct zc_fs){ .root_fd = cfg->root_fd, .index = cfg->index,
                             .listing = cfg->listing, .mime = cfg->mime,
@@ -125,76 +117,48 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
     if (ret < 0)
         return ret;
     w->log_generation = atomic_load(&cfg->log_generation);
+    /* Buffered log lines leave at least once a second. */
+    w->net.max_wait_ms = w->log.fd >= 0 ? LOG_FLUSH_MS : 0;
 
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
         memset(rnd, (int)id, sizeof(rnd));
     snprintf(w->boundary, sizeof(w->boundary), "zc%02x%02x%02x%02x%02x%02x%02x%02x",
              rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    w->rctx = (struct zc_resp_ctx){ .fs = &w->fs, .date = w->date,
+                                    .boundary = w->boundary, .upload = cfg->upload,
+                                    .small_from_cache = cfg->method == ZC_AUTO,
+                                    .opts = &cfg->resp };
 
-    zc_loop_add_list(&w->loop, &w->head_timers, cfg->header_timeout_ms,
-                     zc_conn_on_head_timeout);
-    zc_loop_add_list(&w->loop, &w->idle_timers, cfg->keepalive_timeout_ms,
-                     zc_conn_on_idle_timeout);
-    zc_loop_add_list(&w->loop, &w->send_timers, cfg->send_timeout_ms,
-                     zc_conn_on_send_timeout);
-    w->loop.after_poll = after_poll;
-    w->loop.after_arg = w;
-
-    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->wake_fd < 0)
-        return -errno;
-    w->wake_io = (struct zc_io){ .fd = w->wake_fd, .on_event = on_wake };
-    ret = zc_loop_add(&w->loop, &w->wake_io, EPOLLIN);
-    if (ret < 0)
-        return ret;
-
-    for (unsigned i = 0; i < cfg->naddrs; i++) {
-        struct zc_listener *l = &w->listeners[w->nlisteners++];
-
-        l->io = (struct zc_io){ .fd = listen_fds[i], .on_event = zc_listener_on_event };
-        l->w = w;
-        ret = zc_loop_add(&w->loop, &l->io, EPOLLIN);
-        if (ret < 0)
-            return ret;
-    }
+    if (zc_loop_add_list(&w->net.loop, &w->head_timers, cfg->header_timeout_ms,
+                         zc_conn_on_head_timeout) < 0 ||
+        zc_loop_add_list(&w->net.loop, &w->idle_timers, cfg->keepalive_timeout_ms,
+                         zc_conn_on_idle_timeout) < 0 ||
+        zc_loop_add_list(&w->net.loop, &w->send_timers, cfg->send_timeout_ms,
+                         zc_conn_on_send_timeout) < 0)
+        return -ENOSPC;
     return 0;
+}
+
+int zc_worker_start(struct zc_worker *w)
+{
+    return zc_net_worker_start(&w->net);
 }
 
 void zc_worker_wake(struct zc_worker *w)
 {
-    uint64_t one = 1;
-
-    (void)!write(w->wake_fd, &one, sizeof(one));
+    zc_net_worker_wake(&w->net);
 }
 
-void *zc_worker_main(void *arg)
+int zc_worker_join(struct zc_worker *w)
 {
-    struct zc_worker *w = arg;
-    int ret = zc_loop_run(&w->loop);
-
-    if (ret < 0) {
-        fprintf(stderr, "zcopy serve: worker %u: epoll_wait: %s\n", w->id, strerror(-ret));
-        w->exit_status = 1;
-    }
-    zc_conns_close_all(w);
-    return NULL;
+    return zc_net_worker_join(&w->net);
 }
 
 void zc_worker_destroy(struct zc_worker *w)
 {
-    zc_conns_close_all(w);
+    zc_net_worker_destroy(&w->net);     /* closes the connections first */
     zc_conns_free_pool(w);
-    for (unsigned i = 0; i < w->nlisteners; i++)
-        if (w->listeners[i].io.fd >= 0)
-            close(w->listeners[i].io.fd);
-    w->nlisteners = 0;
     zc_access_log_close(&w->log);
     zc_file_cache_free(w->fs.cache);
     w->fs.cache = NULL;
-    zc_ctx_free(w->zc);
-    w->zc = NULL;
-    if (w->wake_fd >= 0)
-        close(w->wake_fd);
-    w->wake_fd = -1;
-    zc_loop_destroy(&w->loop);
 }

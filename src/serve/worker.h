@@ -1,6 +1,6 @@
 /* worker.h - the server's configuration (read-only once threads start) and
- * one worker: a thread with its own loop, listeners, zc_ctx, open-file
- * cache, access log and connections. Nothing here is shared between
+ * one worker: a zc_net_worker (thread, loop, listeners, zc_ctx) with its
+ * open-file cache, access log and connections. Nothing here is shared between
  * workers except the read-only config and two atomics (stop, log reopen). */
 #ifndef ZC_SERVE_WORKER_H
 #define ZC_SERVE_WORKER_H
@@ -15,12 +15,12 @@
 #include "serve/file_cache.h"
 #include "serve/fs.h"
 #include "serve/http_parse.h"
-#include "serve/listen.h"
-#include "serve/loop.h"
 #include "serve/mime.h"
 #include "serve/response.h"
+#include "net/listen.h"
+#include "net/worker.h"
 
-#define ZC_SERVE_MAX_LISTEN 16
+#define ZC_SERVE_MAX_LISTEN ZC_NET_MAX_LISTEN
 
 struct zc_serve_config {
     const char *root_path;          /* absolute, for messages */
@@ -47,36 +47,18 @@ struct zc_serve_config {
     atomic_uint log_generation;
 };
 
-struct zc_worker;
 struct zc_conn;
 
-struct zc_listener {
-    struct zc_io io;
-    struct zc_worker *w;
-};
-
+/* One worker: the shared scaffolding (net/worker.h: thread, loop, zc_ctx,
+ * acceptor, stop) plus what HTTP needs. */
 struct zc_worker {
+    struct zc_net_worker net;       /* first: ops get &net back */
     const struct zc_serve_config *cfg;
     struct zc_serve_config *shared; /* for the atomics only */
     unsigned id;
-    pthread_t thread;
-    struct zc_loop loop;
-    zc_ctx *zc;
-    /* Body method: with --method auto, resolved once per worker from the
-     * first file -> socket transfer (see conn.c); otherwise cfg->method. */
-    enum zc_method body_method;
-    bool body_method_resolved;
-    bool method_warned;             /* --method refused: said so, use auto */
 
-    struct zc_listener listeners[ZC_SERVE_MAX_LISTEN];
-    unsigned nlisteners;
-    bool accept_paused;
-    int64_t accept_resume_ms;
-
-    unsigned nconns, max_conns;
     struct zc_conn *conns;          /* all open connections */
     struct zc_conn *free_conns;     /* recycled, so accept rarely mallocs */
-    struct zc_conn *ready;          /* yielded, with requests still buffered */
     unsigned nfree;
     struct zc_timer_list head_timers, idle_timers, send_timers;
 
@@ -85,18 +67,14 @@ struct zc_worker {
     unsigned log_generation;
     int64_t log_flush_ms;
 
+    struct zc_resp_ctx rctx;        /* what response building may see */
     time_t date_sec;
     char date[32];                  /* IMF-fixdate for the Date header */
     char boundary[24];              /* multipart/byteranges separator */
-
-    int wake_fd;                    /* eventfd: the main thread's nudge */
-    struct zc_io wake_io;
-    bool stopping;
-    int64_t stop_deadline_ms;
-    int exit_status;
 };
 
-/* Current Date header value, refreshed at most once a second. */
-const char *zc_worker_date(struct zc_worker *w);
+/* zc_worker_resp_ctx - the response context, its clock and Date refreshed
+ * (the Date text at most once a second). */
+const struct zc_resp_ctx *zc_worker_resp_ctx(struct zc_worker *w);
 
 #endif /* ZC_SERVE_WORKER_H */

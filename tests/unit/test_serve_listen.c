@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "serve/listen.h"
+#include "net/listen.h"
 #include "tap.h"
 
 static const struct {
@@ -38,7 +38,7 @@ int main(void)
 
         t_is_int(ret, cases[i].want, "parse \"%s\"", cases[i].spec);
         if (ret == 0 && cases[i].url) {
-            zc_listen_format(&a, url, sizeof(url));
+            zc_listen_format(&a, "http", url, sizeof(url));
             t_is_str(url, cases[i].url, "format \"%s\"", cases[i].spec);
         }
     }

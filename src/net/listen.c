@@ -1,16 +1,15 @@
-/* listen.c - listener sockets. Each worker owns one listener per address,
- * all bound to the same port with SO_REUSEPORT, so the kernel spreads new
- * connections across workers and no accept lock is shared. */
+/* listen.c - listener sockets (see listen.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "serve/listen.h"
+#include "net/listen.h"
 
 int zc_listen_parse(const char *spec, struct zc_listen_addr *out)
 {
@@ -146,19 +145,25 @@ fail:
     return ret;
 }
 
-void zc_listen_format(const struct zc_listen_addr *addr, char *out, size_t cap)
+void zc_listen_format(const struct zc_listen_addr *addr, const char *scheme,
+                      char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN];
+    const char *sep = scheme ? "://" : "", *tail = scheme ? "/" : "";
+    bool v6 = addr->sa.ss_family == AF_INET6;
+    unsigned port;
 
-    if (addr->sa.ss_family == AF_INET6) {
+    if (v6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&addr->sa;
 
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        snprintf(out, cap, "http://[%s]:%u/", host, ntohs(in6->sin6_port));
+        port = ntohs(in6->sin6_port);
     } else {
         const struct sockaddr_in *in4 = (const struct sockaddr_in *)&addr->sa;
 
         inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-        snprintf(out, cap, "http://%s:%u/", host, ntohs(in4->sin_port));
+        port = ntohs(in4->sin_port);
     }
+    snprintf(out, cap, "%s%s%s%s%s:%u%s", scheme ? scheme : "", sep, v6 ? "[" : "",
+             host, v6 ? "]" : "", port, tail);
 }

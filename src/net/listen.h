@@ -1,6 +1,8 @@
-/* listen.h - parse --listen addresses and open SO_REUSEPORT listeners. */
-#ifndef ZC_SERVE_LISTEN_H
-#define ZC_SERVE_LISTEN_H
+/* listen.h - parse listen addresses and open SO_REUSEPORT listeners: each
+ * worker opens its own listener on the same address, and the kernel spreads
+ * new connections across them (no shared accept queue, no lock). */
+#ifndef ZC_NET_LISTEN_H
+#define ZC_NET_LISTEN_H
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -27,7 +29,9 @@ int zc_listen_claim(struct zc_listen_addr *addr);
  * Return: the fd, or -errno. */
 int zc_listen_open(struct zc_listen_addr *addr, int backlog);
 
-/* zc_listen_format - "http://127.0.0.1:8080/" or "http://[::1]:8080/". */
-void zc_listen_format(const struct zc_listen_addr *addr, char *out, size_t cap);
+/* zc_listen_format - "127.0.0.1:8080" or "[::1]:8080"; with a @scheme,
+ * a URL: "http://127.0.0.1:8080/". */
+void zc_listen_format(const struct zc_listen_addr *addr, const char *scheme,
+                      char *out, size_t cap);
 
-#endif /* ZC_SERVE_LISTEN_H */
+#endif /* ZC_NET_LISTEN_H */
