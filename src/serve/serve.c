@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "net/activation.h"
 #include "serve/fs.h"
 #include "serve/worker_run.h"
 
@@ -33,7 +34,9 @@ static void usage(FILE *out)
 "\n"
 "options:\n"
 "  --listen ADDR:PORT      address to listen on, repeatable (default %s);\n"
-"                          IPv6 as [::1]:8080; port 0 picks a free port\n"
+"                          IPv6 as [::1]:8080; port 0 picks a free port.\n"
+"                          Started by systemd socket activation (LISTEN_PID,\n"
+"                          LISTEN_FDS), it serves the sockets passed instead\n"
 "  --threads N             worker threads, one event loop each (default: cores)\n"
 "  --method NAME           how file bodies are sent: auto (default), sendfile,\n"
 "                          splice, readwrite, mmap, msg_zerocopy, uring, direct...\n"
@@ -369,6 +372,13 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
     return 0;
 }
 
+static int dup_listener(int fd)
+{
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    return dup < 0 ? -errno : dup;
+}
+
 static void wake_all(struct zc_worker *workers, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
@@ -379,6 +389,8 @@ int cmd_serve(int argc, char **argv)
 {
     static struct zc_serve_config cfg;
     static char max_age_value[32];
+    struct zc_listen_addr inherited_addrs[ZC_SERVE_MAX_LISTEN];
+    int inherited[ZC_SERVE_MAX_LISTEN], ninherited;
     struct start_options so = { .root = "." };
     char root_abs[PATH_MAX];
     struct zc_worker *workers = NULL;
@@ -402,6 +414,20 @@ int cmd_serve(int argc, char **argv)
                  (long long)cfg.resp.expires_s);
         cfg.resp.cache_control = max_age_value;
     }
+    ninherited = zc_listen_inherited(inherited, inherited_addrs, ZC_SERVE_MAX_LISTEN);
+    if (ninherited < 0) {
+        fprintf(stderr, "zcopy serve: socket activation (LISTEN_FDS): %s\n",
+                strerror(-ninherited));
+        return 1;
+    }
+    if (ninherited > 0) {
+        /* systemd's sockets replace --listen: the unit file's ListenStream=
+         * is the one place that says where the server listens. */
+        if (cfg.naddrs)
+            fprintf(stderr, "zcopy serve: socket activation: --listen ignored\n");
+        memcpy(cfg.addrs, inherited_addrs, sizeof(inherited_addrs[0]) * (size_t)ninherited);
+        cfg.naddrs = (unsigned)ninherited;
+    }
     if (cfg.naddrs == 0)
         zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
     if (cfg.threads == 0)
@@ -409,13 +435,13 @@ int cmd_serve(int argc, char **argv)
 
     if (!realpath(so.root, root_abs)) {
         fprintf(stderr, "zcopy serve: %s: %s\n", so.root, strerror(errno));
-        return 1;
+        goto out;
     }
     cfg.root_path = root_abs;
     cfg.root_fd = open(root_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cfg.root_fd < 0) {
         fprintf(stderr, "zcopy serve: %s: %s\n", root_abs, strerror(errno));
-        return 1;
+        goto out;
     }
     ret = zc_fs_open_beneath(cfg.root_fd, ".");
     if (ret < 0 && ret != -EACCES) {
@@ -452,7 +478,7 @@ int cmd_serve(int argc, char **argv)
     workers = calloc(cfg.threads, sizeof(*workers));
     if (!workers)
         goto out;
-    for (unsigned a = 0; a < cfg.naddrs; a++) {
+    for (unsigned a = 0; a < cfg.naddrs && ninherited == 0; a++) {
         ret = zc_listen_claim(&cfg.addrs[a]);
         if (ret < 0) {
             char url[128];
@@ -468,7 +494,12 @@ int cmd_serve(int argc, char **argv)
         int fds[ZC_SERVE_MAX_LISTEN];
 
         for (unsigned a = 0; a < cfg.naddrs; a++) {
-            fds[a] = zc_listen_open(&cfg.addrs[a], BACKLOG);
+            /* An inherited socket is one accept queue that every worker
+             * watches (its own fd for it, so each can close its own). */
+            if (ninherited > 0)
+                fds[a] = dup_listener(inherited[a]);
+            else
+                fds[a] = zc_listen_open(&cfg.addrs[a], BACKLOG);
             if (fds[a] < 0) {
                 char url[128];
 
@@ -531,6 +562,8 @@ out:
         zc_worker_destroy(&workers[t]);
     free(workers);
     zc_mime_free(mime);
+    for (int a = 0; a < ninherited; a++)
+        close(inherited[a]);
     if (cfg.root_fd >= 0)
         close(cfg.root_fd);
     return status;
