@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "client/body.h"
 #include "client/client.h"
 
@@ -21,20 +22,8 @@ static bool is_file_error(int err)
 
 static int write_all(int fd, const char *p, size_t len)
 {
-    while (len > 0) {
-        ssize_t n;
-
-        zc_client_syscalls++;
-        n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR && !zc_stopping())
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    /* An interrupt stops a write that the signal cut short. */
+    return zc_write_all(fd, p, len, zc_stopping, &zc_client_syscalls);
 }
 
 /* Move up to @want bytes socket -> file by zc_transfer, in steps sized so the

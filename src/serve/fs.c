@@ -3,14 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/beneath.h"
 #include "serve/fs.h"
 #include "serve/url.h"
 
@@ -18,19 +17,10 @@ int zc_fs_open_beneath(int dir_fd, const char *path)
 {
     /* O_NONBLOCK: opening a FIFO placed in the root must not block the
      * worker; it changes nothing for regular files. */
-    struct open_how how = {
-        .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd;
-
-    do {
-        fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
-    } while (fd < 0 && errno == EINTR);
-    return fd < 0 ? -errno : (int)fd;
+    return zc_open_beneath(dir_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 }
 
-static int status_of_errno(int err)
+int zc_fs_status_of_errno(int err)
 {
     switch (err) {
     case -ENOENT:
@@ -39,15 +29,21 @@ static int status_of_errno(int err)
         return 404;
     case -EACCES:
     case -EPERM:
+    case -EROFS:
     case -EXDEV:        /* RESOLVE_BENEATH: the path leads out of the root */
     case -ELOOP:
     case -ENXIO:        /* a device node without a driver, or a socket */
     case -ENODEV:
         return 403;
+    case -EISDIR:       /* a PUT onto a directory in the way */
+        return 409;
     case -EMFILE:
     case -ENFILE:
     case -ENOMEM:
         return 503;
+    case -ENOSPC:
+    case -EDQUOT:
+        return 507;
     default:
         return 500;
     }
@@ -111,9 +107,9 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
 
     fd = zc_fs_open_beneath(fs->root_fd, rel);
     if (fd < 0)
-        return status_of_errno(fd);
+        return zc_fs_status_of_errno(fd);
     if (fstat(fd, &st) < 0) {
-        ret = status_of_errno(-errno);
+        ret = zc_fs_status_of_errno(-errno);
         close(fd);
         return ret;
     }
@@ -133,14 +129,14 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
                 return 403;
             }
             ret = zc_fs_listing(fd, path, len, &out->body, &out->body_len);
-            return ret < 0 ? status_of_errno(ret) : 200;
+            return ret < 0 ? zc_fs_status_of_errno(ret) : 200;
         }
         close(fd);
         if (ifd < 0)
-            return status_of_errno(ifd);
+            return zc_fs_status_of_errno(ifd);
         fd = ifd;
         if (fstat(fd, &st) < 0) {
-            ret = status_of_errno(-errno);
+            ret = zc_fs_status_of_errno(-errno);
             close(fd);
             return ret;
         }

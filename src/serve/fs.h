@@ -45,8 +45,13 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
 int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
                   size_t *body_len);
 
-/* zc_fs_open_beneath - openat2(@dir_fd, @path, O_RDONLY | O_NONBLOCK,
- * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS). Return: fd or -errno. */
+/* zc_fs_open_beneath - zc_open_beneath(@dir_fd, @path, O_RDONLY |
+ * O_NONBLOCK | O_NOCTTY): how GET opens. Return: fd or -errno. */
 int zc_fs_open_beneath(int dir_fd, const char *path);
+
+/* zc_fs_status_of_errno - the HTTP status for a failed file system call
+ * on the request's path, @err being -errno (GET and PUT alike): 404, 403,
+ * 409 (EISDIR), 503 (out of fds or memory), 507 (no space), else 500. */
+int zc_fs_status_of_errno(int err);
 
 #endif /* ZC_SERVE_FS_H */

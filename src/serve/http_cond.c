@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "serve/http_date.h"
+#include "serve/http_parse.h"
 
 static bool is_ows(char c)
 {
@@ -135,4 +136,34 @@ bool zc_if_range_match(const char *value, size_t len, const char *etag,
         return theirs_len == mine_len && !memcmp(theirs, mine, mine_len);
     }
     return zc_http_date_parse(value, len, &t) == 0 && t == last_modified;
+}
+
+int zc_http_preconditions(const struct zc_http_req *req, const struct zc_cond_target *t,
+                          bool read, time_t now)
+{
+    time_t d;
+
+    if (req->if_match.p) {
+        if (!t->exists || !zc_etag_match_list(req->if_match.p, req->if_match.len,
+                                              t->etag, t->etag_len, false))
+            return 412;
+    } else if (req->if_unmodified_since.p && t->exists &&
+               zc_http_date_parse(req->if_unmodified_since.p,
+                                  req->if_unmodified_since.len, &d) == 0 &&
+               t->mtime > d) {
+        return 412;
+    }
+    /* If-None-Match wins over If-Modified-Since: the latter is only looked
+     * at when the former is absent. */
+    if (req->if_none_match.p) {
+        if (t->exists && zc_etag_match_list(req->if_none_match.p, req->if_none_match.len,
+                                            t->etag, t->etag_len, true))
+            return read ? 304 : 412;    /* PUT with "*": create only */
+    } else if (read && t->exists && req->if_modified_since.p &&
+               zc_http_date_parse(req->if_modified_since.p, req->if_modified_since.len,
+                                  &d) == 0 &&
+               t->mtime <= d && d <= now) {
+        return 304;
+    }
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* http_cond.h - entity-tags and the validators of conditional requests
- * (RFC 9110 sections 8.8.3 and 13.1). Pure: no allocation, no locale. */
+ * (RFC 9110 sections 8.8.3 and 13.1), and the order they are evaluated in
+ * (13.2.2). Pure: no allocation, no locale, no clock but the one passed. */
 #ifndef ZC_HTTP_COND_H
 #define ZC_HTTP_COND_H
 
@@ -46,5 +47,26 @@ void zc_etag_make(char out[64], uint64_t ino, uint64_t size, int64_t mtime_sec,
  * Return: true to honour the Range, false to ignore it and send 200. */
 bool zc_if_range_match(const char *value, size_t len, const char *etag,
                        size_t etag_len, time_t last_modified);
+
+struct zc_http_req;
+
+/* What the preconditions are evaluated against: the representation now at
+ * the target (GET: the file served; PUT: the file it would replace). */
+struct zc_cond_target {
+    bool exists;
+    const char *etag;               /* quotes included; unused if !exists */
+    size_t etag_len;
+    time_t mtime;                   /* Last-Modified, seconds */
+};
+
+/* zc_http_preconditions - RFC 9110 13.2.2, in its order: If-Match (strong;
+ * fails when nothing exists, "*" included), else If-Unmodified-Since; then
+ * If-None-Match (weak; "*" matches anything that exists), else, for a read
+ * (@read: GET or HEAD), If-Modified-Since, where a date after @now is not a
+ * valid one (a client clock ahead of ours would otherwise keep its copy past
+ * the next change). Unparsable dates are ignored.
+ * Return: 0 to go on, 304 (a read whose copy is current) or 412. */
+int zc_http_preconditions(const struct zc_http_req *req, const struct zc_cond_target *t,
+                          bool read, time_t now);
 
 #endif /* ZC_HTTP_COND_H */

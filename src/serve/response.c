@@ -197,44 +197,17 @@ void zc_resp_release(struct zc_resp *r)
 
 /* --- conditionals (RFC 9110 section 13.2.2 order) ---------------------- */
 
-static bool is_star(struct zc_str v)
-{
-    return v.len == 1 && v.p[0] == '*';
-}
+/* --- conditionals (RFC 9110 section 13.2.2, http_cond.c) ----------------- */
 
 /* Return: 0 to go on, or 304 / 412. */
 static int evaluate_preconditions(const struct zc_http_req *req,
                                   const struct zc_file *f)
 {
-    time_t t;
+    const struct zc_cond_target t = { .exists = true, .etag = f->etag,
+                                      .etag_len = f->etag_len,
+                                      .mtime = f->mtime.tv_sec };
 
-    if (req->if_match.p) {
-        if (!is_star(req->if_match) &&
-            !zc_etag_match_list(req->if_match.p, req->if_match.len, f->etag,
-                                f->etag_len, false))
-            return 412;
-    } else if (req->if_unmodified_since.p &&
-               zc_http_date_parse(req->if_unmodified_since.p,
-                                  req->if_unmodified_since.len, &t) == 0 &&
-               f->mtime.tv_sec > t) {
-        return 412;
-    }
-    /* If-None-Match wins over If-Modified-Since: the latter is only looked
-     * at when the former is absent. */
-    if (req->if_none_match.p) {
-        if (is_star(req->if_none_match) ||
-            zc_etag_match_list(req->if_none_match.p, req->if_none_match.len,
-                               f->etag, f->etag_len, true))
-            return 304;
-    } else if (req->if_modified_since.p &&
-               zc_http_date_parse(req->if_modified_since.p,
-                                  req->if_modified_since.len, &t) == 0 &&
-               f->mtime.tv_sec <= t && t <= time(NULL)) {
-        /* A date in our future is not a valid one (a client clock ahead of
-         * ours would otherwise keep its copy past the next change). */
-        return 304;
-    }
-    return 0;
+    return zc_http_preconditions(req, &t, true, time(NULL));
 }
 
 static bool if_range_allows(const struct zc_http_req *req, const struct zc_file *f)

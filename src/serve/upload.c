@@ -3,15 +3,15 @@
  * the rename, then the new ones, never a mix or a prefix. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/beneath.h"
+#include "common/io.h"
+#include "serve/fs.h"
 #include "serve/http_cond.h"
-#include "serve/http_date.h"
 #include "serve/upload.h"
 
 void zc_upload_init(struct zc_upload *u)
@@ -21,45 +21,10 @@ void zc_upload_init(struct zc_upload *u)
     zc_atomic_file_init(&u->body);
 }
 
-static int status_of_errno(int err)
-{
-    switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-        return 404;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EXDEV:                         /* RESOLVE_BENEATH: leads out of the root */
-    case ELOOP:
-        return 403;
-    case EISDIR:
-        return 409;
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-        return 503;
-    case ENOSPC:
-    case EDQUOT:
-        return 507;
-    default:
-        return 500;
-    }
-}
-
 static int open_dir_beneath(int root_fd, const char *rel)
 {
     /* O_RDONLY, not O_PATH: the directory is fsync'ed after the rename. */
-    struct open_how how = {
-        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd;
-
-    do {
-        fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
-    } while (fd < 0 && errno == EINTR);
-    return fd < 0 ? -errno : (int)fd;
+    return zc_open_beneath(root_fd, rel, O_RDONLY | O_DIRECTORY);
 }
 
 int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
@@ -97,7 +62,7 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
 
     ret = open_dir_beneath(root_fd, dir);
     if (ret < 0)
-        return status_of_errno(-ret);
+        return zc_fs_status_of_errno(ret);
     u->dir_fd = ret;
 
     if (fstatat(u->dir_fd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -114,7 +79,7 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
         }
         u->existed = true;
     } else if (errno != ENOENT) {
-        ret = status_of_errno(errno);
+        ret = zc_fs_status_of_errno(-errno);
         zc_upload_abort(u);
         return ret;
     }
@@ -122,7 +87,7 @@ int zc_upload_begin(struct zc_upload *u, int root_fd, const char *path,
     ret = zc_atomic_file_open(&u->body, u->dir_fd, "upload", 0644);
     if (ret < 0) {
         zc_upload_abort(u);
-        return status_of_errno(-ret);
+        return zc_fs_status_of_errno(ret);
     }
     u->length = length;
     return 0;
@@ -132,49 +97,30 @@ int zc_upload_preconditions(const struct zc_upload *u, const struct zc_http_req 
 {
     char etag[ZC_ETAG_MAX];
     struct stat st;
-    bool exists;
-    time_t t;
+    struct zc_cond_target t = { .etag = etag };
 
     if (!q->if_match.p && !q->if_unmodified_since.p && !q->if_none_match.p)
-        return 0;
-    exists = fstatat(u->dir_fd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-             S_ISREG(st.st_mode);
-    if (exists)
+        return 0;                       /* no stat for the common case */
+    t.exists = fstatat(u->dir_fd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               S_ISREG(st.st_mode);
+    if (t.exists) {
         zc_etag_make(etag, st.st_ino, (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec,
                      st.st_mtim.tv_nsec);
-    if (q->if_match.p) {
-        if (!exists)
-            return 412;                 /* nothing to match, not even "*" */
-        if (!zc_etag_match_list(q->if_match.p, q->if_match.len, etag, strlen(etag), false))
-            return 412;
-    } else if (exists && q->if_unmodified_since.p &&
-               zc_http_date_parse(q->if_unmodified_since.p, q->if_unmodified_since.len,
-                                  &t) == 0 && st.st_mtim.tv_sec > t) {
-        return 412;
+        t.etag_len = strlen(etag);
+        t.mtime = st.st_mtim.tv_sec;
     }
-    if (exists && q->if_none_match.p &&
-        zc_etag_match_list(q->if_none_match.p, q->if_none_match.len, etag, strlen(etag),
-                           true))
-        return 412;                     /* includes "*": create only */
-    return 0;
+    return zc_http_preconditions(q, &t, false, time(NULL));
 }
 
 ssize_t zc_upload_write(struct zc_upload *u, const void *buf, size_t len)
 {
     size_t want = len < u->length - u->received ? len : (size_t)(u->length - u->received);
-    size_t done = 0;
+    int ret = zc_write_all(u->body.fd, buf, want, NULL, NULL);
 
-    while (done < want) {
-        ssize_t n = write(u->body.fd, (const char *)buf + done, want - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        done += (size_t)n;
-    }
-    u->received += done;
-    return (ssize_t)done;
+    if (ret < 0)
+        return ret;
+    u->received += want;
+    return (ssize_t)want;
 }
 
 ssize_t zc_upload_receive(struct zc_upload *u, zc_ctx *ctx, int sock_fd)
@@ -208,7 +154,7 @@ int zc_upload_commit(struct zc_upload *u)
     int ret = zc_atomic_file_publish(&u->body, u->name, ZC_ATOMIC_SYNC);
 
     if (ret < 0) {
-        status = status_of_errno(-ret);
+        status = zc_fs_status_of_errno(ret);
         if (!u->body.published && status == 404)
             status = 500;
     }

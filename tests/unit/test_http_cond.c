@@ -1,8 +1,10 @@
 /* test_http_cond.c - entity-tag comparison, ETag generation and If-Range;
  * field values end at a PROT_NONE guard page. */
+#include <stdio.h>
 #include <string.h>
 
 #include "serve/http_cond.h"
+#include "serve/http_parse.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -120,10 +122,65 @@ static void test_if_range(void)
              "If-Range never matches a weak current tag");
 }
 
+/* The evaluation order of RFC 9110 13.2.2 for a read (GET) and a write
+ * (PUT), against a file with etag "e1" modified at 1994-11-06 08:49:37. */
+static const struct pre_case {
+    const char *name;
+    const char *headers;
+    bool exists, read;
+    int want;
+} pre_cases[] = {
+    { "no conditions", "", true, true, 0 },
+    { "If-Match same", "If-Match: \"e1\"\r\n", true, true, 0 },
+    { "If-Match other", "If-Match: \"e2\"\r\n", true, true, 412 },
+    { "If-Match * on nothing (PUT)", "If-Match: *\r\n", false, false, 412 },
+    { "If-Match * on a file", "If-Match: *\r\n", true, false, 0 },
+    { "If-Match weak never matches", "If-Match: W/\"e1\"\r\n", true, true, 412 },
+    { "If-Unmodified-Since earlier", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n",
+      true, true, 412 },
+    { "If-Unmodified-Since equal", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+      true, true, 0 },
+    { "If-Match wins over If-Unmodified-Since",
+      "If-Match: \"e1\"\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", true, true, 0 },
+    { "If-None-Match same (GET)", "If-None-Match: W/\"e1\"\r\n", true, true, 304 },
+    { "If-None-Match same (PUT)", "If-None-Match: \"e1\"\r\n", true, false, 412 },
+    { "If-None-Match * creates only (PUT)", "If-None-Match: *\r\n", false, false, 0 },
+    { "If-None-Match * on a file (PUT)", "If-None-Match: *\r\n", true, false, 412 },
+    { "If-None-Match other", "If-None-Match: \"e2\"\r\n", true, true, 0 },
+    { "If-Modified-Since equal (GET)", "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+      true, true, 304 },
+    { "If-Modified-Since ignored for PUT",
+      "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", true, false, 0 },
+    { "If-Modified-Since in our future", "If-Modified-Since: Sun, 06 Nov 2094 08:49:37 GMT\r\n",
+      true, true, 0 },
+    { "If-None-Match wins over If-Modified-Since",
+      "If-None-Match: \"e2\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+      true, true, 0 },
+    { "bad date ignored", "If-Unmodified-Since: yesterday\r\n", true, true, 0 },
+};
+
+static void test_preconditions(void)
+{
+    for (size_t i = 0; i < T_ARRAY_SIZE(pre_cases); i++) {
+        const struct pre_case *tc = &pre_cases[i];
+        struct zc_cond_target t = { .exists = tc->exists, .etag = "\"e1\"", .etag_len = 4,
+                                    .mtime = 784111777 };
+        char buf[512];
+        struct zc_http_req req;
+        int n = snprintf(buf, sizeof(buf), "%s / HTTP/1.1\r\nHost: x\r\n%s\r\n",
+                         tc->read ? "GET" : "PUT", tc->headers);
+
+        if (!t_ok(zc_http_parse_request(buf, (size_t)n, NULL, &req) > 0, "%s: parses", tc->name))
+            continue;
+        t_is_int(zc_http_preconditions(&req, &t, tc->read, 1700000000), tc->want, "%s", tc->name);
+    }
+}
+
 int main(void)
 {
     test_match_table();
     test_etag_make();
     test_if_range();
+    test_preconditions();
     return t_done();
 }
