@@ -282,7 +282,8 @@ int zc_fs_listing(int dir_fd, const char *path, size_t len, char **body,
         }
         ents[n++].dir = dir;
     }
-    qsort(ents, n, sizeof(*ents), cmp_dent);
+    if (n)                              /* an empty directory: ents is NULL */
+        qsort(ents, n, sizeof(*ents), cmp_dent);
 
     sbuf_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
     sbuf_html(&b, path, len);
