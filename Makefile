@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 
 CMAKE_ARGS = -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-.PHONY: all deps build test test-plain test-asan run install fuzz bench bench-serve clean
+.PHONY: all deps build test test-plain test-asan run install fuzz bench bench-fanout bench-serve clean
 
 all: build
 
@@ -54,6 +54,14 @@ fuzz:
 bench: build
 	@scripts/deps.sh bench
 	$(BUILD)/zcopy bench
+
+# One message to 1, 8 and 64 receivers: write vs zc_pool vs vmsplice+tee, and
+# the copy-on-write rows. Run as root, the reflink row mounts an XFS image
+# (mkfs.xfs from xfsprogs) on a loop device under /var/tmp for the run;
+# otherwise it says it was skipped and why.
+bench-fanout: build
+	@scripts/deps.sh bench
+	$(BUILD)/zcopy bench --fanout 1,8,64 --runs 5
 
 bench-serve: build
 	@scripts/deps.sh bench

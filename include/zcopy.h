@@ -172,6 +172,129 @@ void zc_ctx_stats_reset(zc_ctx *ctx);
 /* zc_version - ZC_VERSION_STRING of the linked library. */
 const char *zc_version(void);
 
+/* ---- zc_pool: shared buffers (buffer sharing and copy-on-write) --------
+ *
+ * A bounded pool of memory in a memfd. A program allocates a slice, fills it
+ * through a pointer, and sends it to any number of fds with zc_pool_send():
+ * sendfile/splice hand the kernel references to the slice's pages, so N
+ * receivers cost one fill, not N copies (the articles' "buffer sharing").
+ * The pool fd can be passed to another process (SCM_RIGHTS) and attached
+ * there: the same pages, read and sent without a copy.
+ *
+ * Once sent, a slice is frozen: socket and pipe queues still hold its pages.
+ * Rewriting it (zc_pool_rewrite) or reusing its memory after zc_pool_release
+ * never touches those pages: the pool punches the range out of the memfd
+ * (FALLOC_FL_PUNCH_HOLE) and fills it with fresh pages, while the old ones
+ * live until the kernel drops its last reference (copy-on-write). Bytes in
+ * flight never change. See zc_pool(3) and docs/METHODS.md.
+ *
+ * A pool is not thread-safe; one owner allocates, attached processes only
+ * read and send. */
+typedef struct zc_pool zc_pool;
+
+/* A slice: page-aligned in the memfd, @len bytes usable at @data. */
+struct zc_slice {
+    off_t off;          /* offset in the pool's memfd (a page multiple) */
+    size_t len;         /* bytes asked for */
+    void *data;         /* this process's view: writable until sent (owner),
+                         * read-only in an attached pool */
+};
+
+struct zc_pool_stats {
+    uint64_t allocs;        /* slices handed out */
+    uint64_t full;          /* zc_pool_alloc answers of -ENOMEM */
+    uint64_t sends;         /* zc_pool_send calls */
+    uint64_t bytes_sent;    /* bytes that reached an fd */
+    uint64_t bytes_copied;  /* of those, bytes known to be copied: a copying
+                             * method, or a regular file seen by ZC_AUTO */
+    uint64_t pages_punched; /* pages given up to whoever still references
+                             * them, replaced by fresh ones */
+    uint64_t syscalls;      /* issued by the pool itself (fallocate, pwrite,
+                             * fstat); the sends are counted in the ctx */
+};
+
+/* zc_pool_new - create a pool of @size bytes (rounded up to pages) in a
+ * sealed memfd (it can never shrink or grow, so no mapping of it raises
+ * SIGBUS). Memory is taken as slices are first filled, not up front.
+ * Return: 0 and *out set, or -EINVAL (size 0 or too large), -ENOMEM, or the
+ * -errno of memfd_create/ftruncate/mmap. */
+int zc_pool_new(zc_pool **out, size_t size);
+
+/* zc_pool_attach - attach a pool another process created, from its fd
+ * (received with SCM_RIGHTS). The fd is borrowed; the pool keeps a dup.
+ * An attached pool maps the pages read-only and can only build slices
+ * (zc_pool_slice_at) and send them.
+ * Return: 0 and *out set; -EINVAL when @fd is not a sealed pool memfd. */
+int zc_pool_attach(zc_pool **out, int fd);
+
+/* zc_pool_free - unmap and close. Slices still queued in sockets or pipes
+ * stay intact: the kernel holds their pages. NULL-safe. */
+void zc_pool_free(zc_pool *p);
+
+/* zc_pool_fd - the memfd, to pass to another process. Owned by the pool. */
+int zc_pool_fd(const zc_pool *p);
+
+/* zc_pool_size - the pool's size in bytes (a page multiple). */
+size_t zc_pool_size(const zc_pool *p);
+
+/* zc_pool_alloc - a slice of @len bytes, contiguous and page-aligned. A
+ * range never used, or replaced after it was sent, reads as zeros and takes
+ * fresh pages as it is written (through s->data, a page fault each, or by
+ * zc_pool_write, none); a range released unsent keeps its pages and bytes.
+ * Return: 0; -EINVAL (len 0 or larger than the pool); -ENOMEM when no free
+ * run of pages is large enough (the pool is full: release slices); -EPERM
+ * on an attached pool. */
+int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out);
+
+/* zc_pool_write - copy @len bytes from @buf into the slice at byte @at,
+ * with pwrite(2) into the memfd: no page fault and no page table entry for
+ * fresh pages, which makes it cheaper than writing through s->data where
+ * page faults are dear (virtual machines), at the price of one copy.
+ * Return: @len; -EINVAL (outside the slice, or not a slice of this pool);
+ * -EBUSY for a sent (frozen) slice: zc_pool_rewrite it first; -ENOMEM. */
+ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
+                      const void *buf, size_t len);
+
+/* zc_pool_slice_at - the slice at @off, @len bytes, as another process
+ * described it. Only bounds are checked.
+ * Return: 0; -EINVAL when the range is not inside the pool. */
+int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
+                     struct zc_slice *out);
+
+/* zc_pool_freeze - declare a slice immutable without sending it, e.g. before
+ * passing its description to another process that will send it. Sending
+ * freezes implicitly. Return: 0; -EINVAL for a slice not allocated. */
+int zc_pool_freeze(zc_pool *p, const struct zc_slice *s);
+
+/* zc_pool_rewrite - make a frozen slice writable again: its range is
+ * punched out of the memfd and reads as zeros, taking fresh pages as it is
+ * written; the old pages stay with the queues that hold them. A slice never
+ * frozen is left as it is. Writing to a frozen slice's s->data without
+ * this call changes bytes in flight: the pool cannot stop it.
+ * Return: 0; -EINVAL for a slice not allocated; or fallocate's -errno. */
+int zc_pool_rewrite(zc_pool *p, struct zc_slice *s);
+
+/* zc_pool_release - give the slice back. Its pages are reused only once
+ * replaced by fresh ones if it was ever frozen. *s is cleared.
+ * Return: 0; -EINVAL for a slice not allocated (double release). */
+int zc_pool_release(zc_pool *p, struct zc_slice *s);
+
+/* zc_pool_send - send bytes [*pos, min(*pos + count, s->len)) of the slice
+ * to @out_fd with zc_transfer()'s semantics: blocking or not as @out_fd is,
+ * *pos advanced by exactly what reached @out_fd, -EAGAIN when nothing did,
+ * no SIGPIPE, syscalls counted in @ctx. @method as for zc_transfer, with
+ * the pool's memfd as the source: ZC_SENDFILE for sockets and ZC_SPLICE for
+ * pipes pass pages by reference; a regular file always receives a copy.
+ * Freezes the slice.
+ * Return: bytes sent; 0 when *pos is at the end of the slice; -EINVAL for
+ * a slice not allocated; or zc_transfer()'s errors. */
+ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
+                     const struct zc_slice *s, size_t *pos, size_t count,
+                     enum zc_method method);
+
+/* zc_pool_stats - copy the pool's counters into *out. */
+void zc_pool_stats(const zc_pool *p, struct zc_pool_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

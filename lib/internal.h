@@ -107,6 +107,11 @@ typedef ssize_t zc__method_fn(zc_ctx *ctx, int out_fd, int in_fd, off_t *off,
 zc__method_fn zc__m_readwrite, zc__m_mmap, zc__m_sendfile, zc__m_splice,
     zc__m_copy_file_range, zc__m_msg_zerocopy, zc__m_uring, zc__m_direct;
 
+/* zc_transfer() from a source the caller knows is a pipe or socket: no
+ * lseek to find out (pool.c sends through a pipe of its own). */
+ssize_t zc__transfer_stream(zc_ctx *ctx, int out_fd, int in_fd, size_t count,
+                            enum zc_method method);
+
 /* Per-method teardown, called by zc_ctx_free(). */
 void zc__splice_release(zc_ctx *ctx);
 void zc__uring_release(zc_ctx *ctx);

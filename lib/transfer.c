@@ -371,8 +371,23 @@ static ssize_t dispatch(zc_ctx *ctx, const struct fd_pair *pair,
     return run_method(ctx, method, out_fd, in_fd, off, count);
 }
 
+static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
+                        size_t count, enum zc_method method, bool in_is_stream);
+
 ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                               size_t count, enum zc_method method)
+{
+    return transfer(ctx, out_fd, in_fd, offset, count, method, false);
+}
+
+ssize_t zc__transfer_stream(zc_ctx *ctx, int out_fd, int in_fd, size_t count,
+                            enum zc_method method)
+{
+    return transfer(ctx, out_fd, in_fd, NULL, count, method, true);
+}
+
+static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
+                        size_t count, enum zc_method method, bool in_is_stream)
 {
     struct sigpipe_guard guard;
     struct stat before, after;
@@ -405,7 +420,8 @@ ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
             return ret;
         pairp = &pair;
     }
-    if (!off && !(pairp && (pair.in == ZC_KIND_PIPE || pair.in == ZC_KIND_SOCKET))) {
+    if (!off && !in_is_stream &&
+        !(pairp && (pair.in == ZC_KIND_PIPE || pair.in == ZC_KIND_SOCKET))) {
         /* A seekable source gets an explicit offset so every method can use
          * pread-style calls; its file position is advanced afterwards. */
         pos = zc__lseek(ctx, in_fd, 0, SEEK_CUR);

@@ -7,13 +7,20 @@
  * and the copies-per-byte estimate), verdict.c (where measurement and
  * articles disagree, and why), machine.c (the machine description),
  * render_table.c / render_csv.c / render_json.c (outputs), plot.c (gnuplot),
- * bench_main.c (the command). */
+ * bench_main.c (the command).
+ *
+ * `--fanout` (one message to N receivers, zc_pool's benchmark): fanout.c
+ * (the senders: write, pool, vmsplice), fanout_conn.c (N connections and
+ * their draining receiver process), fanout_main.c (interleaved runs,
+ * medians, ratios), cow.c (the copy-on-write measurements), fanout_render.c
+ * (table, CSV, JSON, and the comparison rows). */
 #ifndef ZC_BENCH_H
 #define ZC_BENCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "zcopy.h"
@@ -49,6 +56,9 @@ struct bench_opts {
     const char *dir;        /* where the source file lives */
     enum bench_format format;
     const char *plot;       /* FILE.svg or FILE.png, or NULL */
+    bool size_given;
+    unsigned fanout[16];    /* --fanout receiver counts (BENCH_FANOUT_MAX) */
+    unsigned nfanout;       /* 0: the method x sink table instead */
 };
 
 /* Parse argv (argv[0] is "bench"). Return: 0, 1 when --help was printed, or
@@ -226,11 +236,148 @@ int bench_plot(const char *file, const struct bench_report *r);
 const char *bench_errno_name(int err);      /* "EOPNOTSUPP" for -EOPNOTSUPP */
 void bench_format_size(uint64_t bytes, char *out, size_t len);   /* "1 GiB" */
 const char *bench_status_name(enum bench_status s);
+/* @v printed with @fmt, or "-" when it is not a finite number. */
+void bench_format_num(char *out, size_t len, double v, const char *fmt);
 /* "n/a (method refused: EOPNOTSUPP)" for a record that did not run. */
 void bench_status_text(const struct bench_record *r, char *out, size_t len);
 /* A copy of @r with every measured number NaN when it did not run. */
 struct bench_record bench_record_shown(const struct bench_record *r);
 /* The notes every output carries: what the columns mean, what is theory. */
 extern const char *const bench_notes[];
+
+/* util.c: the clock (CLOCK_MONOTONIC seconds), CPU seconds of a timeval,
+ * the median of the finite values among v[0..n) (sorts v; NaN if none), and
+ * a command run with stdout and stderr to /dev/null, inside the network
+ * namespace @ns_fd unless it is -1. Return: its exit status (126: setns
+ * failed, 127: not found), or -errno. */
+double bench_now(void);
+double bench_tv_s(struct timeval tv);
+double bench_median(double *v, size_t n);
+int bench_run_quiet(const char *const argv[], int ns_fd);
+
+/* ---- --fanout: one generated message to N receivers ---------------------- */
+
+enum bench_fanout_method {
+    BENCH_FANOUT_WRITE,     /* write(2) of the message to each receiver */
+    BENCH_FANOUT_POOL,      /* generated once, zc_pool_write into a slice,
+                             * sendfile to each */
+    BENCH_FANOUT_POOL_MAP,  /* the same, generated through the slice's pointer */
+    BENCH_FANOUT_VMSPLICE,  /* vmsplice into a pipe, tee + splice to each */
+    BENCH_FANOUT_METHOD_COUNT
+};
+
+#define BENCH_FANOUT_MAX 16
+#define BENCH_RECEIVERS_MAX 1024
+#define BENCH_FANOUT_DEFAULT_SIZE ((uint64_t)64 << 10)
+#define BENCH_FANOUT_MAX_SIZE ((uint64_t)1 << 20)
+
+const char *bench_fanout_method_name(enum bench_fanout_method m);
+int bench_fanout_method_parse(const char *name, enum bench_fanout_method *out);
+
+/* N connected sockets; the receiving ends belong to one child process that
+ * drains them all, checks the bytes, and reports. */
+struct bench_fanout_conn {
+    unsigned n;
+    int *out_fd;                /* n sending ends */
+    pid_t receiver;
+    int report_fd;
+};
+
+/* Message k is @size bytes of bench_fanout_byte(k): the receiver checks one
+ * byte per page of every message, so a page changed in flight is caught. */
+static inline uint8_t bench_fanout_byte(uint64_t k)
+{
+    return (uint8_t)(k * 131 + 7);
+}
+
+/* Return: 0, or -errno. */
+int bench_fanout_open(enum bench_sink sink, unsigned n, uint64_t size,
+                      struct bench_fanout_conn *c);
+/* Close the sending ends, collect the receiver's report (@rep->error is
+ * -EBADMSG when a byte arrived changed). Return: 0, or -errno. */
+int bench_fanout_finish(struct bench_fanout_conn *c, struct bench_rcv_report *rep,
+                        int timeout_s);
+
+struct bench_fanout_job {
+    enum bench_fanout_method method;
+    enum bench_sink sink;
+    unsigned receivers;
+    uint64_t size;              /* bytes per message */
+    uint64_t messages;          /* at most this many per run */
+    double time_budget_s;
+};
+
+struct bench_fanout_sample {
+    double seconds, user, sys;  /* sender */
+    double rcv_user, rcv_sys;
+    uint64_t messages;
+    uint64_t delivered;         /* bytes, all receivers */
+    uint64_t syscalls;          /* exact: counted by the sender or libzcopy */
+    uint64_t copied;            /* message bytes the kernel copied on send */
+    uint64_t fresh_pages;       /* pages replaced under sent bytes (pool) */
+    uint64_t ctx_switches, page_faults;
+};
+
+/* Messages per run for @size x @receivers: about 256 MiB delivered. */
+uint64_t bench_fanout_messages_for(uint64_t size, unsigned receivers);
+int bench_fanout_run_once(const struct bench_fanout_job *job, struct bench_fanout_sample *s);
+
+struct bench_fanout_record {
+    enum bench_fanout_method method;
+    enum bench_sink sink;
+    unsigned receivers;
+    enum bench_status status;
+    int error;
+    uint64_t size, messages;
+    unsigned runs;
+    double gbps;                /* delivered, all receivers */
+    double cpu_s_gb, user_s_gb, sys_s_gb;   /* sender, per GB delivered */
+    double rcv_s_gb;
+    double cpu_vs_write;        /* median over rounds of cpu / write's cpu */
+    double syscalls_per_msg, copied_per_msg, fresh_pages_per_msg;
+    uint64_t ctx_switches, page_faults;     /* per run */
+};
+
+/* Copy-on-write, measured: what replacing a sent slice costs in a pool,
+ * the kernel's own COW fault, a plain copy; and a file copied by reflink
+ * against copy_file_range and read/write on XFS. NaN where not measured. */
+struct bench_cow {
+    uint64_t slice;                     /* bytes per operation */
+    double pool_rewrite_us;             /* rewrite a sent slice + zc_pool_write it */
+    double pool_rewrite_map_us;         /* rewrite + memset through the pointer */
+    double private_fault_us;            /* MAP_PRIVATE write faults over it */
+    double memcpy_us;                   /* memcpy of the slice */
+    bool fs_done;
+    char fs_skip[160];                  /* why the file system part did not run */
+    uint64_t file_size;
+    double ficlone_ms, cfr_ms, rw_ms;   /* median of rounds */
+    double ficlone_mib, cfr_mib, rw_mib;/* MiB of blocks not shared (FIEMAP) */
+};
+void bench_cow_measure(struct bench_cow *c, uint64_t slice, const char *dir);
+/* Unmount the XFS image if a signal cut the measurement short. */
+void bench_cow_cleanup(void);
+
+struct bench_fanout_report {
+    struct bench_machine machine;
+    char command[512];
+    uint64_t size;
+    unsigned runs;
+    size_t n;
+    struct bench_fanout_record *rec;
+    struct bench_cow cow;
+};
+
+int bench_fanout_render_table(FILE *out, const struct bench_fanout_report *r);
+int bench_fanout_render_csv(FILE *out, const struct bench_fanout_report *r);
+int bench_fanout_render_json(FILE *out, const struct bench_fanout_report *r);
+/* The two comparison rows ("buffer sharing", "copy-on-write"): the
+ * articles' claim and what was measured, as text. */
+void bench_fanout_comparison(const struct bench_fanout_report *r, int row, char *out,
+                             size_t len);
+extern const char *const bench_fanout_rows[2];
+extern const char *const bench_fanout_claims[2];
+
+/* `zcopy bench --fanout`: run, render. Return: the exit code. */
+int bench_fanout_main(const struct bench_opts *o, const char *command);
 
 #endif /* ZC_BENCH_H */

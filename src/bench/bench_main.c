@@ -34,6 +34,7 @@ static void on_fatal_signal(int sig)
         sig = SIGALRM;
     bench_sink_kill_current();
     bench_source_remove();
+    bench_cow_cleanup();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -88,6 +89,12 @@ int cmd_bench(int argc, char **argv)
     if (ret)
         return ret > 0 ? 0 : 2;
     install_signals();
+    if (o.nfanout) {
+        char command[512];
+
+        build_command(command, sizeof(command), argc, argv);
+        return bench_fanout_main(&o, command);
+    }
 
     /* The jobs: every chosen pair, or only the pairs each method serves when
      * the user did not name both sides. */

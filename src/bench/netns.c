@@ -51,31 +51,13 @@ static pid_t spawn_holder(int hold_rd, int hold_wr, int ready_wr)
  * only when it fails. Return: 0, or -EIO. */
 static int ip_in(int ns_fd, const char *const argv[])
 {
-    pid_t pid;
-    int status;
+    int status = bench_run_quiet(argv, ns_fd);
 
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-
-        if (null >= 0) {
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-        }
-        if (setns(ns_fd, CLONE_NEWNET) < 0)
-            _exit(126);
-        execvp("ip", (char *const *)argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    if (status < 0)
+        return status;
+    if (status == 127)
         return -ENOENT;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+    return status == 0 ? 0 : -EIO;
 }
 
 void bench_netns_teardown(struct bench_netns *ns)

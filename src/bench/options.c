@@ -56,6 +56,11 @@ void bench_usage(FILE *out)
 "  --netns         also TCP between two network namespaces over veth (root)\n"
 "  --format F      table (default), csv or json\n"
 "  --plot FILE     also draw FILE.svg or FILE.png with gnuplot\n"
+"  --fanout LIST   instead: one generated message (--size, default 64K) to N\n"
+"                  receivers for each N in LIST (e.g. 1,8,64), by --method\n"
+"                  write, pool, pool-map (zc_pool) and vmsplice (+tee), over --sink unix\n"
+"                  and tcp; adds the copy-on-write measurements (reflink on a\n"
+"                  loop-mounted XFS image when run as root)\n"
 "  -h, --help      this text\n"
 "\n"
 "With --method and --sink both given, every pair is tried and a method that\n"
@@ -94,8 +99,9 @@ int bench_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Each comma separated name of @list sets a bit in *mask. */
-static int parse_list(const char *list, bool methods, uint32_t *mask)
+/* Each comma separated name of @list sets a bit in *mask. Methods are
+ * libzcopy's, or with --fanout the fan-out ones. */
+static int parse_list(const char *list, bool methods, bool fanout, uint32_t *mask)
 {
     char *copy = strdup(list), *save = NULL, *tok;
     int ret = 0;
@@ -103,7 +109,17 @@ static int parse_list(const char *list, bool methods, uint32_t *mask)
     if (!copy)
         return -ENOMEM;
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (methods) {
+        if (methods && fanout) {
+            enum bench_fanout_method m;
+
+            if (bench_fanout_method_parse(tok, &m) < 0) {
+                fprintf(stderr, "zcopy bench: unknown --fanout method '%s' "
+                        "(write, pool, pool-map, vmsplice)\n", tok);
+                ret = -EINVAL;
+                break;
+            }
+            *mask |= 1u << m;
+        } else if (methods) {
             enum zc_method m;
 
             if (zc_method_parse(tok, &m) < 0) {
@@ -127,10 +143,58 @@ static int parse_list(const char *list, bool methods, uint32_t *mask)
     return ret;
 }
 
+/* "1,8,64": receiver counts, each 1..BENCH_RECEIVERS_MAX. */
+static int parse_fanout(const char *list, struct bench_opts *o)
+{
+    const char *p = list;
+
+    o->nfanout = 0;
+    for (;;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+
+        if (end == p || v < 1 || v > BENCH_RECEIVERS_MAX ||
+            o->nfanout == BENCH_FANOUT_MAX || (*end && *end != ',')) {
+            fprintf(stderr, "zcopy bench: bad --fanout '%s' (e.g. 1,8,64; at most %d "
+                    "counts of 1..%d)\n", list, BENCH_FANOUT_MAX, BENCH_RECEIVERS_MAX);
+            return -EINVAL;
+        }
+        o->fanout[o->nfanout++] = (unsigned)v;
+        if (!*end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* --fanout: 64 KiB messages, all three methods, AF_UNIX and TCP only. */
+static int fanout_defaults(struct bench_opts *o)
+{
+    const uint32_t ok_sinks = (1u << BENCH_SINK_UNIX) | (1u << BENCH_SINK_TCP);
+
+    if (!o->size_given)
+        o->size = BENCH_FANOUT_DEFAULT_SIZE;
+    if (o->size > BENCH_FANOUT_MAX_SIZE) {
+        fprintf(stderr, "zcopy bench: --fanout messages are at most 1 MiB (the largest "
+                "pipe vmsplice and tee can use here)\n");
+        return -EINVAL;
+    }
+    if (!o->methods_given)
+        o->methods = (1u << BENCH_FANOUT_METHOD_COUNT) - 1;
+    if (!o->sinks_given)
+        o->sinks = ok_sinks;
+    if (o->sinks & ~ok_sinks) {
+        fprintf(stderr, "zcopy bench: --fanout sends over unix and tcp sinks only\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int bench_parse_options(int argc, char **argv, struct bench_opts *o)
 {
+    const char *method_args[32];
+    unsigned nmethod_args = 0;
     enum { OPT_METHOD = 256, OPT_SINK, OPT_SIZE, OPT_RUNS, OPT_COLD, OPT_DIR,
-           OPT_NETNS, OPT_FORMAT, OPT_PLOT };
+           OPT_NETNS, OPT_FORMAT, OPT_PLOT, OPT_FANOUT };
     static const struct option longopts[] = {
         { "method", required_argument, NULL, OPT_METHOD },
         { "sink", required_argument, NULL, OPT_SINK },
@@ -141,6 +205,7 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
         { "netns", no_argument, NULL, OPT_NETNS },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "plot", required_argument, NULL, OPT_PLOT },
+        { "fanout", required_argument, NULL, OPT_FANOUT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -157,12 +222,17 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_METHOD:
-            if (parse_list(optarg, true, &o->methods) < 0)
+            /* Parsed after the loop: --fanout, wherever it stands, says
+             * which methods the names are. */
+            if (nmethod_args == sizeof(method_args) / sizeof(method_args[0])) {
+                fprintf(stderr, "zcopy bench: too many --method options\n");
                 return -EINVAL;
+            }
+            method_args[nmethod_args++] = optarg;
             o->methods_given = true;
             break;
         case OPT_SINK:
-            if (parse_list(optarg, false, &o->sinks) < 0)
+            if (parse_list(optarg, false, false, &o->sinks) < 0)
                 return -EINVAL;
             o->sinks_given = true;
             break;
@@ -172,6 +242,11 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
                         optarg);
                 return -EINVAL;
             }
+            o->size_given = true;
+            break;
+        case OPT_FANOUT:
+            if (parse_fanout(optarg, o) < 0)
+                return -EINVAL;
             break;
         case OPT_RUNS: {
             char *end;
@@ -228,6 +303,11 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
         fprintf(stderr, "zcopy bench: unexpected argument '%s'\n", argv[optind]);
         return -EINVAL;
     }
+    for (unsigned i = 0; i < nmethod_args; i++)
+        if (parse_list(method_args[i], true, o->nfanout > 0, &o->methods) < 0)
+            return -EINVAL;
+    if (o->nfanout)
+        return fanout_defaults(o);
     if (!o->methods_given)
         o->methods = ((1u << ZC_METHOD_COUNT) - 1) & ~(1u << ZC_AUTO);
     if (!o->sinks_given) {

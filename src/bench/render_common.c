@@ -31,6 +31,14 @@ const char *const bench_notes[] = {
     NULL,
 };
 
+void bench_format_num(char *out, size_t len, double v, const char *fmt)
+{
+    if (isfinite(v))
+        snprintf(out, len, fmt, v);
+    else
+        snprintf(out, len, "-");
+}
+
 const char *bench_errno_name(int err)
 {
     const char *name = strerrorname_np(err < 0 ? -err : err);

@@ -27,10 +27,7 @@ static bool left_aligned(enum col c)
 
 static void num(char *out, double v, const char *fmt)
 {
-    if (isfinite(v))
-        snprintf(out, CELL, fmt, v);
-    else
-        snprintf(out, CELL, "-");
+    bench_format_num(out, CELL, v, fmt);
 }
 
 /* An exact count stays an integer; a per-transfer mean that is not shows one

@@ -17,19 +17,6 @@
 
 #define FINISH_TIMEOUT_S 120
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 uint64_t bench_transfers_for(uint64_t size)
 {
     uint64_t n;
@@ -59,7 +46,7 @@ int bench_run_once(zc_ctx *ctx, const struct bench_job *job, struct bench_sample
 
     zc_ctx_stats_reset(ctx);
     getrusage(RUSAGE_SELF, &r0);
-    t0 = now_s();
+    t0 = bench_now();
     for (uint64_t i = 0; i < job->transfers; i++) {
         uint64_t left = job->size;
         off_t off = 0;
@@ -77,18 +64,18 @@ int bench_run_once(zc_ctx *ctx, const struct bench_job *job, struct bench_sample
         }
         s->transfers++;
         /* Bounded in time as well as count; the clock is read every 16. */
-        if ((i & 15) == 15 && now_s() - t0 > job->time_budget_s)
+        if ((i & 15) == 15 && bench_now() - t0 > job->time_budget_s)
             break;
     }
 stop:
-    t1 = now_s();
+    t1 = bench_now();
     getrusage(RUSAGE_SELF, &r1);
     zc_ctx_stats(ctx, &st);
 
     fin = bench_sink_finish(&conn, &rep, FINISH_TIMEOUT_S);
     s->seconds = t1 - t0;
-    s->user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
-    s->sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+    s->user = bench_tv_s(r1.ru_utime) - bench_tv_s(r0.ru_utime);
+    s->sys = bench_tv_s(r1.ru_stime) - bench_tv_s(r0.ru_stime);
     s->syscalls = st.syscalls;
     s->ctx_switches = (uint64_t)((r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw));
     s->page_faults = (uint64_t)((r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt));
@@ -108,28 +95,6 @@ stop:
     return ret;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Median of the finite values among @v[0..n) (even n: mean of the middle
- * two); NaN if none. Sorts @v. */
-static double median(double *v, size_t n)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[k++] = v[i];
-    if (k == 0)
-        return NAN;
-    qsort(v, k, sizeof(v[0]), cmp_double);
-    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-}
-
 #define MEDIAN_OF(field_expr)                                    \
     ({                                                           \
         for (size_t i_ = 0; i_ < n; i_++) {                      \
@@ -137,7 +102,7 @@ static double median(double *v, size_t n)
             (void)x;                                             \
             v[i_] = (field_expr);                                \
         }                                                        \
-        median(v, n);                                            \
+        bench_median(v, n);                                      \
     })
 
 void bench_aggregate(struct bench_record *r, const struct bench_sample *s, size_t n,

@@ -9,7 +9,6 @@
 #include "net/sendq.h"
 
 #define IOV_MAX_PARTS 16                 /* memory parts per sendmsg */
-#define FIRST_CAP 8                      /* an HTTP response needs 2-3 */
 
 void zc_xmit_init(struct zc_xmit *x, zc_ctx *zc, enum zc_method method,
                   const char *who, unsigned id)
@@ -84,7 +83,10 @@ ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
 
 void zc_sendq_init(struct zc_sendq *q)
 {
-    *q = (struct zc_sendq){ 0 };
+    q->parts = q->inline_parts;
+    q->cap = ZC_SENDQ_INLINE;
+    q->head = q->tail = 0;
+    q->sent = 0;
 }
 
 static int push(struct zc_sendq *q, const struct zc_part *part)
@@ -97,11 +99,14 @@ static int push(struct zc_sendq *q, const struct zc_part *part)
             q->tail -= q->head;
             q->head = 0;
         } else {
-            unsigned cap = q->cap ? q->cap * 2 : FIRST_CAP;
-            struct zc_part *p = realloc(q->parts, cap * sizeof(*p));
+            unsigned cap = q->cap * 2;
+            bool inl = q->parts == q->inline_parts;
+            struct zc_part *p = realloc(inl ? NULL : q->parts, cap * sizeof(*p));
 
             if (!p)
                 return -ENOMEM;
+            if (inl)
+                memcpy(p, q->inline_parts, sizeof(q->inline_parts));
             q->parts = p;
             q->cap = cap;
         }
@@ -221,7 +226,7 @@ void zc_sendq_clear(struct zc_sendq *q)
 void zc_sendq_free(struct zc_sendq *q)
 {
     zc_sendq_clear(q);
-    free(q->parts);
-    q->parts = NULL;
-    q->cap = 0;
+    if (q->parts != q->inline_parts)
+        free(q->parts);
+    zc_sendq_init(q);
 }

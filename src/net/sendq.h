@@ -20,8 +20,11 @@
  * (or until the queue is empty or cleared when they have no callback). File
  * descriptors are borrowed the same way.
  *
- * The queue's array grows as needed and is kept across responses (one
- * allocation per connection's life). Not thread-safe: one loop thread. */
+ * The first ZC_SENDQ_INLINE parts live inside the queue (an HTTP response
+ * needs 2-3: no allocation, and the parts share the connection's cache
+ * lines); beyond that the array grows on the heap and is kept across
+ * responses. A queue points into itself: embed it, never copy it. Not
+ * thread-safe: one loop thread. */
 #ifndef ZC_NET_SENDQ_H
 #define ZC_NET_SENDQ_H
 
@@ -75,13 +78,17 @@ void zc_xmit_init(struct zc_xmit *x, zc_ctx *zc, enum zc_method method,
 ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
                      uint64_t len);
 
+#define ZC_SENDQ_INLINE 4
+
 struct zc_sendq {
     struct zc_part *parts;          /* [head, tail) are queued */
     unsigned head, tail, cap;
     uint64_t sent;                  /* bytes sent since the last reset */
+    struct zc_part inline_parts[ZC_SENDQ_INLINE];
 };
 
-/* zc_sendq_init - an empty queue (no allocation until the first push). */
+/* zc_sendq_init - an empty queue (no allocation until more than
+ * ZC_SENDQ_INLINE parts are queued at once). */
 void zc_sendq_init(struct zc_sendq *q);
 
 /* zc_sendq_push_mem / _push_file - append a part. Zero-length parts are
@@ -111,7 +118,8 @@ int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x);
  * the queue and zero q->sent. Keeps the array for reuse. */
 void zc_sendq_clear(struct zc_sendq *q);
 
-/* zc_sendq_free - clear, then free the array. */
+/* zc_sendq_free - clear, then free a grown array (the queue is back to
+ * its inline parts and may be used again). */
 void zc_sendq_free(struct zc_sendq *q);
 
 #endif /* ZC_NET_SENDQ_H */

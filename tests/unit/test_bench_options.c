@@ -98,6 +98,41 @@ int main(void)
     char *extra[] = { "bench", "stray", NULL };
     t_is_int(parse(&o, 2, extra), -EINVAL, "stray argument refused");
 
+    /* --fanout: receiver counts, its own methods, 64 KiB messages by
+     * default, unix and tcp only; --method may come before it. */
+    char *fan[] = { "bench", "--method", "pool,write", "--fanout", "1,8,64", NULL };
+    t_is_int(parse(&o, 5, fan), 0, "--fanout 1,8,64 after --method pool,write");
+    t_ok(o.nfanout == 3 && o.fanout[0] == 1 && o.fanout[1] == 8 && o.fanout[2] == 64,
+         "--fanout counts in order");
+    t_is_int(o.methods, (1u << BENCH_FANOUT_POOL) | (1u << BENCH_FANOUT_WRITE),
+             "--fanout methods parsed as fan-out methods");
+    t_is_int(o.size, 64 << 10, "--fanout: 64 KiB messages by default");
+    t_is_int(o.sinks, (1u << BENCH_SINK_UNIX) | (1u << BENCH_SINK_TCP),
+             "--fanout: unix and tcp by default");
+    char *fan_all[] = { "bench", "--fanout", "2", "--size", "1M", NULL };
+    t_is_int(parse(&o, 5, fan_all), 0, "--fanout 2 --size 1M");
+    t_is_int(o.methods, (1u << BENCH_FANOUT_METHOD_COUNT) - 1, "--fanout: every method");
+    t_is_int(o.size, 1 << 20, "--fanout: --size kept");
+    char *fan_big[] = { "bench", "--fanout", "2", "--size", "2M", NULL };
+    t_is_int(parse(&o, 5, fan_big), -EINVAL, "--fanout: messages over 1 MiB refused");
+    char *fan_pipe[] = { "bench", "--fanout", "2", "--sink", "pipe", NULL };
+    t_is_int(parse(&o, 5, fan_pipe), -EINVAL, "--fanout: pipe sink refused");
+    char *fan_zero[] = { "bench", "--fanout", "1,0", NULL };
+    t_is_int(parse(&o, 3, fan_zero), -EINVAL, "--fanout 1,0 refused");
+    char *fan_junk[] = { "bench", "--fanout", "8x", NULL };
+    t_is_int(parse(&o, 3, fan_junk), -EINVAL, "--fanout 8x refused");
+    char *fan_method[] = { "bench", "--fanout", "1", "--method", "sendfile", NULL };
+    t_is_int(parse(&o, 5, fan_method), -EINVAL, "--fanout with a zc method refused");
+    char *no_fan_method[] = { "bench", "--method", "pool", NULL };
+    t_is_int(parse(&o, 3, no_fan_method), -EINVAL, "pool without --fanout refused");
+    for (int m = 0; m < BENCH_FANOUT_METHOD_COUNT; m++) {
+        enum bench_fanout_method back;
+
+        t_is_int(bench_fanout_method_parse(bench_fanout_method_name(
+                     (enum bench_fanout_method)m), &back), 0, "fan-out method %d parses", m);
+        t_is_int(back, m, "fan-out method %d round-trips", m);
+    }
+
     for (int s = 0; s < BENCH_SINK_COUNT; s++) {
         enum bench_sink back;
 
