@@ -8,7 +8,7 @@ set -eu
 pkgs=""
 for group in "$@"; do
     case "$group" in
-    build) pkgs="$pkgs gcc make cmake pkg-config liburing-dev curl python3 iproute2 util-linux procps media-types gnuplot-nox kcat python3-confluent-kafka" ;;
+    build) pkgs="$pkgs gcc make cmake pkg-config liburing-dev curl python3 iproute2 util-linux procps media-types gnuplot-nox kcat python3-confluent-kafka zstd strace" ;;
     bench) pkgs="$pkgs nginx-light lighttpd wrk gnuplot-nox linux-perf strace wget xfsprogs" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;

@@ -2,6 +2,8 @@
  * hash table plus an LRU list, both intrusive, so a hit allocates nothing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +84,8 @@ struct zc_file *zc_file_make(int fd, const struct stat *st, const char *key,
     f->mime = mime;
     f->validated_ms = now_ms;
     f->body = NULL;
+    memset(f->variant, 0, sizeof(f->variant));
+    f->variants = f->probed = 0;
     f->hash = hash_key(key, key_len);
     f->bucket_next = f->lru_prev = f->lru_next = NULL;
     f->key_len = key_len;
@@ -100,6 +104,8 @@ void zc_file_unref(struct zc_file *f)
 {
     if (!f || --f->refs > 0)
         return;
+    for (unsigned c = 0; c < ZC_CODING_COUNT; c++)
+        zc_file_unref(f->variant[c]);
     close(f->fd);
     free(f->body);
     free(f->relpath);
@@ -160,6 +166,34 @@ void zc_file_cache_free(struct zc_file_cache *c)
     free(c);
 }
 
+/* Is what @relpath + suffix names now what @f found when it was made: the
+ * same variant, or still none (absent, not a regular file, or stale)? */
+static bool variant_unchanged(struct zc_file_cache *c, const struct zc_file *f,
+                              enum zc_coding k)
+{
+    const struct zc_file *v = f->variant[k];
+    char path[PATH_MAX + 16];
+    struct statx sx;
+    bool usable;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s%s", f->relpath, zc_coding_suffix(k)) >=
+        sizeof(path))
+        return !v;
+    usable = statx(c->root_fd, path, AT_STATX_SYNC_AS_STAT,
+                   STATX_TYPE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME,
+                   &sx) == 0 && S_ISREG(sx.stx_mode) &&
+             (sx.stx_mtime.tv_sec > f->mtime.tv_sec ||
+              (sx.stx_mtime.tv_sec == f->mtime.tv_sec &&
+               sx.stx_mtime.tv_nsec >= (uint32_t)f->mtime.tv_nsec));
+    if (!usable || !v)
+        return !usable && !v;
+    return sx.stx_ino == v->ino && makedev(sx.stx_dev_major, sx.stx_dev_minor) == v->dev &&
+           sx.stx_size == v->size && sx.stx_mtime.tv_sec == v->mtime.tv_sec &&
+           sx.stx_mtime.tv_nsec == (uint32_t)v->mtime.tv_nsec &&
+           sx.stx_ctime.tv_sec == v->ctime.tv_sec &&
+           sx.stx_ctime.tv_nsec == (uint32_t)v->ctime.tv_nsec;
+}
+
 /* One statx of the path: the kernel resolves it again, so a file renamed
  * over or deleted is noticed. statx follows symlinks here; that is safe
  * because a result is only trusted when it names the very inode that
@@ -183,6 +217,11 @@ static bool revalidate(struct zc_file_cache *c, struct zc_file *f, int64_t now_m
         sx.stx_ctime.tv_sec != f->ctime.tv_sec ||
         sx.stx_ctime.tv_nsec != (uint32_t)f->ctime.tv_nsec)
         return false;
+    /* A variant that appeared, changed, went stale or vanished: the entry
+     * is made again, variants and all. */
+    for (unsigned k = 0; k < ZC_CODING_COUNT; k++)
+        if ((f->probed & (1u << k)) && !variant_unchanged(c, f, (enum zc_coding)k))
+            return false;
     f->validated_ms = now_ms;
     return true;
 }

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "serve/coding.h"
+
 #define ZC_FILE_KEY_MAX 256
 
 struct zc_file {
@@ -38,6 +40,12 @@ struct zc_file {
     char last_modified[32];         /* IMF-fixdate of mtime */
     int64_t validated_ms;
     char *body;                     /* whole contents, or NULL */
+    /* Precompressed variants (file.br, file.zst, file.gz) found fresh when
+     * the entry was made, each an entry of its own (not in the table) that
+     * this one holds a reference to; @probed: the codings looked for, all
+     * re-checked when the entry is revalidated. */
+    struct zc_file *variant[ZC_CODING_COUNT];
+    unsigned variants, probed;      /* bit (1u << coding) */
     /* cache bookkeeping */
     uint32_t hash;
     struct zc_file *bucket_next, *lru_prev, *lru_next;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,43 @@ int zc_fs_status_of_errno(int err)
         return 507;
     default:
         return 500;
+    }
+}
+
+static bool not_older(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* Open the variants of the new entry @f beside it (relpath + ".br" ...). A
+ * variant older than the file is stale (the file was edited after it was
+ * compressed) and ignored, as nginx's gzip_static does not but should.
+ * Failures only mean fewer variants. */
+static void attach_variants(struct zc_fs *fs, struct zc_file *f, const char *key,
+                            size_t key_len, int64_t now_ms)
+{
+    const struct zc_coding_list *l = fs->precompressed;
+
+    for (unsigned i = 0; l && i < l->n; i++) {
+        enum zc_coding c = l->v[i];
+        char path[PATH_MAX + 80], vkey[ZC_FILE_KEY_MAX + 8];
+        struct stat st;
+        int fd;
+
+        f->probed |= 1u << c;
+        snprintf(path, sizeof(path), "%s%s", f->relpath, zc_coding_suffix(c));
+        snprintf(vkey, sizeof(vkey), "%.*s%s", (int)(key_len < ZC_FILE_KEY_MAX ? key_len :
+                 ZC_FILE_KEY_MAX), key, zc_coding_suffix(c));
+        fd = zc_fs_open_beneath(fs->root_fd, path);
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !not_older(&st.st_mtim, &f->mtime)) {
+            close(fd);
+            continue;
+        }
+        f->variant[c] = zc_file_make(fd, &st, vkey, strlen(vkey), path, f->mime, now_ms);
+        if (f->variant[c])
+            f->variants |= 1u << c;
     }
 }
 
@@ -112,6 +150,7 @@ int zc_fs_lookup(struct zc_fs *fs, const char *path, size_t len, int64_t now_ms,
                              zc_mime_lookup(fs->mime, relpath, strlen(relpath)), now_ms);
     if (!out->file)
         return 503;
+    attach_variants(fs, out->file, path, len, now_ms);
     if (fs->cache && len < ZC_FILE_KEY_MAX)
         zc_file_cache_put(fs->cache, out->file);
     return 200;

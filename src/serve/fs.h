@@ -18,6 +18,9 @@ struct zc_fs {
     bool listing;                   /* HTML listing of index-less directories */
     const struct zc_mime *mime;
     struct zc_file_cache *cache;    /* may be NULL */
+    /* --precompressed: variants looked for beside each file (NULL or an
+     * empty list: none). */
+    const struct zc_coding_list *precompressed;
 };
 
 struct zc_fs_result {
@@ -28,6 +31,8 @@ struct zc_fs_result {
 
 /* zc_fs_lookup - resolve @path (decoded, starting with '/', checked by
  * zc_url_path_check, NUL-terminated at @len).
+ * A file's precompressed variants are attached to its entry (see
+ * zc_file.variant).
  * Return: 200 with out->file or out->body set; 301 (a directory named
  * without its trailing slash); 403 (unreadable, not a regular file, a
  * symlink leaving the root, a directory without index or listing); 404;

@@ -448,6 +448,15 @@ static int on_field(struct zc_http_req *req, const unsigned char *n,
         if (name_eq(n, "content-length", 14))
             return parse_content_length(req, v, vlen);
         break;
+    case 15:
+        if (name_eq(n, "accept-encoding", 15)) {
+            if (req->accept_encoding.p)
+                req->accept_encoding_repeated = 1;
+            else
+                req->accept_encoding = (struct zc_str){ (const char *)v, vlen };
+            return 0;
+        }
+        break;
     case 17:
         if (name_eq(n, "transfer-encoding", 17))
             return set_once(&req->transfer_encoding, v, vlen);

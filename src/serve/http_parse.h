@@ -72,6 +72,11 @@ struct zc_http_req {
     /* Expect: 100-continue in an HTTP/1.1 request: the client waits for a
      * 100 before the body (a 1.0 client's is ignored, RFC 9110 10.1.1). */
     unsigned expect_continue : 1;
+    /* Accept-Encoding (a list field, so repeating it is legal): the first
+     * line's value, and whether more lines followed (their union is not
+     * kept; the server then answers without content coding). */
+    struct zc_str accept_encoding;
+    unsigned accept_encoding_repeated : 1;
 };
 
 /* zc_http_parse_request - parse one request head from buf[0, len).

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct zc_mime {
     size_t n;
     char *text;                         /* the file, tokens NUL-terminated in place */
     char *types;                        /* "text/...; charset=utf-8" strings */
+    char *default_type;                 /* --default-type, or NULL */
 };
 
 /* Sorted by extension (byte order of the lower-case names). */
@@ -99,36 +101,76 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 }
 
-/* Read a whole regular file into a NUL-terminated buffer; NULL on any
- * failure (the caller falls back to the built-in table). */
-static char *read_file(const char *path, size_t *len)
+/* RFC 9110 5.6.2 token characters: what a media type and subtype are made of. */
+static bool is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* "token/token", the only form a table line's type may have. */
+static bool is_media_type(const char *s, size_t len)
+{
+    size_t i = 0, slash;
+
+    while (i < len && is_tchar(s[i]))
+        i++;
+    if (i == 0 || i == len || s[i] != '/')
+        return false;
+    slash = i++;
+    while (i < len && is_tchar(s[i]))
+        i++;
+    return i == len && i > slash + 1;
+}
+
+/* Read a whole regular file into a NUL-terminated buffer.
+ * Return: 0 with *buf malloc'ed, or -errno. */
+static int read_file(const char *path, char **buf, size_t *len)
 {
     struct stat st;
-    char *buf = NULL;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
 
+    *buf = NULL;
     if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
+        return -errno;
+    if (fstat(fd, &st) < 0) {
+        ret = -errno;
         goto out;
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
         goto out;
+    }
+    if (st.st_size > MAX_FILE) {
+        ret = -EFBIG;
+        goto out;
+    }
+    *buf = malloc((size_t)st.st_size + 1);
+    if (!*buf) {
+        ret = -ENOMEM;
+        goto out;
+    }
     while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n < 0) {
+            ret = -errno;
+            free(*buf);
+            *buf = NULL;
+            goto out;
+        }
+        if (n == 0)
             break;                      /* shrank under us: use what we got */
         got += (size_t)n;
     }
-    buf[got] = '\0';
+    (*buf)[got] = '\0';
     *len = got;
 out:
     close(fd);
-    return buf;
+    return ret;
 }
 
 /* One pass over the text. With @v NULL it only counts extensions and the
@@ -156,7 +198,7 @@ static size_t scan(char *text, size_t len, struct mime_entry *v, char *types,
         while (i < line_end && !is_space(text[i]))
             i++;
         type_end = i;
-        if (!memchr(text + type_start, '/', type_end - type_start)) {
+        if (!is_media_type(text + type_start, type_end - type_start)) {
             i = line_end + 1;           /* not a type: skip the line */
             continue;
         }
@@ -202,26 +244,20 @@ static size_t scan(char *text, size_t len, struct mime_entry *v, char *types,
     return n;
 }
 
-int zc_mime_load(struct zc_mime **out, const char *path)
+/* Build @m's entries from @text (owned by @m from now on, NUL-terminated at
+ * @len). Return: 0, -ENODATA (no extension) or -ENOMEM. */
+static int build_table(struct zc_mime *m, char *text, size_t len)
 {
-    struct zc_mime *m = calloc(1, sizeof(*m));
-    size_t len = 0, n, types_len, w = 0;
+    size_t n, types_len, w = 0;
 
-    *out = NULL;
-    if (!m)
-        return -ENOMEM;
-    m->text = read_file(path ? path : "/etc/mime.types", &len);
-    if (!m->text)
-        goto builtin_table;
+    m->text = text;
     n = scan(m->text, len, NULL, NULL, &types_len);
     if (n == 0)
-        goto builtin_table;
+        return -ENODATA;
     m->v = malloc(n * sizeof(*m->v));
     m->types = malloc(types_len ? types_len : 1);
-    if (!m->v || !m->types) {
-        zc_mime_free(m);
+    if (!m->v || !m->types)
         return -ENOMEM;
-    }
     scan(m->text, len, m->v, m->types, &types_len);
     qsort(m->v, n, sizeof(*m->v), cmp_entry);
     /* Keep the first occurrence of each extension (sorted by order within
@@ -231,14 +267,85 @@ int zc_mime_load(struct zc_mime **out, const char *path)
                               m->v[i].ext_len) != 0)
             m->v[w++] = m->v[i];
     m->n = w;
+    return 0;
+}
+
+int zc_mime_parse(struct zc_mime **out, const char *text, size_t len)
+{
+    struct zc_mime *m = calloc(1, sizeof(*m));
+    char *copy = malloc(len + 1);
+    int ret;
+
+    *out = NULL;
+    if (!m || !copy) {
+        free(m);
+        free(copy);
+        return -ENOMEM;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    ret = build_table(m, copy, len);
+    if (ret < 0) {
+        zc_mime_free(m);
+        return ret;
+    }
     *out = m;
     return 0;
+}
 
-builtin_table:
-    free(m->text);
-    m->text = NULL;
-    m->v = NULL;                        /* lookups use builtin[] */
+int zc_mime_load(struct zc_mime **out, const char *path)
+{
+    struct zc_mime *m = calloc(1, sizeof(*m));
+    char *text;
+    size_t len = 0;
+    int ret;
+
+    *out = NULL;
+    if (!m)
+        return -ENOMEM;
+    ret = read_file(path ? path : "/etc/mime.types", &text, &len);
+    if (ret == 0)
+        ret = build_table(m, text, len);
+    if (ret == -ENOMEM || (ret < 0 && path)) {
+        zc_mime_free(m);
+        return ret;
+    }
+    if (ret < 0) {
+        /* No usable /etc/mime.types: lookups use builtin[]. */
+        free(m->text);
+        free(m->v);
+        free(m->types);
+        *m = (struct zc_mime){ 0 };
+    }
     *out = m;
+    return 0;
+}
+
+int zc_mime_set_default(struct zc_mime *m, const char *type)
+{
+    const char *semi = strchr(type, ';');
+    size_t base = semi ? (size_t)(semi - type) : strlen(type);
+    bool text_type;
+    char *copy;
+
+    while (base > 0 && (type[base - 1] == ' ' || type[base - 1] == '\t'))
+        base--;
+    if (!is_media_type(type, base))
+        return -EINVAL;
+    /* Parameters go into a header verbatim: no control characters (a CR or
+     * LF would split the response). */
+    for (const char *p = type; *p; p++)
+        if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return -EINVAL;
+    text_type = base > 5 && !strncasecmp(type, "text/", 5) && !semi;
+    copy = malloc(strlen(type) + (text_type ? sizeof(CHARSET) : 1));
+    if (!copy)
+        return -ENOMEM;
+    strcpy(copy, type);
+    if (text_type)
+        strcat(copy, CHARSET);
+    free(m->default_type);
+    m->default_type = copy;
     return 0;
 }
 
@@ -249,6 +356,7 @@ void zc_mime_free(struct zc_mime *m)
     free(m->v);
     free(m->text);
     free(m->types);
+    free(m->default_type);
     free(m);
 }
 
@@ -256,6 +364,7 @@ const char *zc_mime_lookup(const struct zc_mime *m, const char *path, size_t len
 {
     const struct mime_entry *v = builtin;
     size_t n = sizeof(builtin) / sizeof(builtin[0]), lo = 0, hi, dot = len;
+    const char *dflt = m && m->default_type ? m->default_type : ZC_MIME_DEFAULT;
     char ext[MAX_EXT];
     size_t ext_len;
 
@@ -273,10 +382,10 @@ const char *zc_mime_lookup(const struct zc_mime *m, const char *path, size_t len
         }
     }
     if (dot == len || dot == 0 || path[dot - 1] == '/')
-        return ZC_MIME_DEFAULT;
+        return dflt;
     ext_len = len - dot - 1;
     if (ext_len == 0 || ext_len > MAX_EXT)
-        return ZC_MIME_DEFAULT;
+        return dflt;
     for (size_t i = 0; i < ext_len; i++)
         ext[i] = lower(path[dot + 1 + i]);
 
@@ -292,5 +401,5 @@ const char *zc_mime_lookup(const struct zc_mime *m, const char *path, size_t len
         else
             lo = mid + 1;
     }
-    return ZC_MIME_DEFAULT;
+    return dflt;
 }

@@ -28,6 +28,7 @@ const char *zc_status_reason(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 411: return "Length Required";
@@ -134,6 +135,7 @@ static const char *error_body(int status, size_t *len)
     PAGE(403, "Forbidden")
     PAGE(404, "Not Found")
     PAGE(405, "Method Not Allowed")
+    PAGE(406, "Not Acceptable")
     PAGE(408, "Request Timeout")
     PAGE(409, "Conflict")
     PAGE(411, "Length Required")
@@ -233,6 +235,42 @@ static void put_validators(struct out *o, const struct zc_file *f)
     PUT_LIT(o, "\r\n");
 }
 
+/* Vary (the file has precompressed variants), Cache-Control and Expires
+ * (--cache-control, --max-age): on 200, 206 and 304 alike, since a 304
+ * carries the fields its 200 would (RFC 9110 15.4.5). */
+static void put_file_policy(struct out *o, const struct zc_resp_ctx *x, bool vary)
+{
+    const struct zc_resp_opts *opts = x->opts;
+
+    if (vary)
+        PUT_LIT(o, "Vary: Accept-Encoding\r\n");
+    if (!opts)
+        return;
+    if (opts->cache_control) {
+        PUT_LIT(o, "Cache-Control: ");
+        put_str(o, opts->cache_control);
+        PUT_LIT(o, "\r\n");
+    }
+    if (opts->expires_s >= 0) {
+        char date[ZC_HTTP_DATE_LEN + 1];
+
+        /* From the Date header's second, so Expires - Date is exactly N. */
+        zc_http_date_format(x->date_sec + (time_t)opts->expires_s, date);
+        PUT_LIT(o, "Expires: ");
+        put_str(o, date);
+        PUT_LIT(o, "\r\n");
+    }
+}
+
+static void put_coding(struct out *o, const char *coding)
+{
+    if (coding) {
+        PUT_LIT(o, "Content-Encoding: ");
+        put_str(o, coding);
+        PUT_LIT(o, "\r\n");
+    }
+}
+
 static void put_content_range(struct out *o, const struct zc_range *rg,
                               uint64_t size)
 {
@@ -247,8 +285,8 @@ static void put_content_range(struct out *o, const struct zc_range *rg,
 /* Read a small body right behind the headers so both go out in one writev.
  * Return: true, or false when the file proved shorter than its cached size
  * (it changed under us: the caller drops the entry and resolves again). */
-static bool read_small_body(struct zc_resp *r, const struct zc_resp_ctx *x, char *body,
-                            off_t off, size_t len)
+static bool read_small_body(struct zc_resp *r, const struct zc_resp_ctx *x,
+                            struct zc_file *entry, char *body, off_t off, size_t len)
 {
     size_t got = 0;
 
@@ -258,7 +296,7 @@ static bool read_small_body(struct zc_resp *r, const struct zc_resp_ctx *x, char
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            zc_file_cache_drop(x->fs->cache, r->file);
+            zc_file_cache_drop(x->fs->cache, entry);
             return false;
         }
         got += (size_t)n;
@@ -274,9 +312,15 @@ static char *body_area(struct zc_resp *r)
     return r->xbuf;
 }
 
-static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
-                      const struct zc_http_req *req, bool keep_alive, char *buf,
-                      struct zc_file *f, bool *retry)
+/* Plan the response with @f, the file to send: @entry itself or one of its
+ * precompressed variants (@coding its name, else NULL). @entry is the cache
+ * entry, dropped when a read finds the file shorter than its stat; @vary:
+ * the entry has variants, so the response depends on Accept-Encoding.
+ * Takes @f's reference. */
+static void plan_file_as(struct zc_resp *r, const struct zc_resp_ctx *x,
+                         const struct zc_http_req *req, bool keep_alive, char *buf,
+                         struct zc_file *f, struct zc_file *entry, const char *coding,
+                         bool vary, bool *retry)
 {
     struct zc_range ranges[ZC_RANGE_MAX_PARTS];
     struct out o = { buf, buf + ZC_HEAD_CAP - 2 };
@@ -296,6 +340,7 @@ static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
     if (status == 304) {
         put_status(&o, x, 304);
         put_validators(&o, f);
+        put_file_policy(&o, x, vary);
         put_connection(&o, keep_alive, req->version_minor);
         plan_head(r, buf, &o);
         return;
@@ -329,7 +374,9 @@ static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
         PUT_LIT(&o, "\r\nContent-Length: ");
         put_u64(&o, len);
         PUT_LIT(&o, "\r\n");
+        put_coding(&o, coding);
         put_validators(&o, f);
+        put_file_policy(&o, x, vary);
         PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
         if (nranges)
             put_content_range(&o, &ranges[0], f->size);
@@ -350,7 +397,7 @@ static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
                 *retry = true;
             else if (!(body = body_area(r)))
                 r->seg[r->nseg++] = (struct zc_seg){ .len = len, .off = (off_t)off };
-            else if (!read_small_body(r, x, body, (off_t)off, (size_t)len))
+            else if (!read_small_body(r, x, entry, body, (off_t)off, (size_t)len))
                 *retry = true;
             return;
         }
@@ -407,7 +454,9 @@ static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
         PUT_LIT(&o, "\r\nContent-Length: ");
         put_u64(&o, total);
         PUT_LIT(&o, "\r\n");
+        put_coding(&o, coding);
         put_validators(&o, f);
+        put_file_policy(&o, x, vary);
         PUT_LIT(&o, "Accept-Ranges: bytes\r\n");
         put_connection(&o, keep_alive, req->version_minor);
         plan_head(r, buf, &o);
@@ -415,6 +464,41 @@ static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
         r->nseg = 1 + np;
         r->body_len = total;
     }
+}
+
+/* Plan the response with the cache entry @f (its reference is taken):
+ * choose the variant Accept-Encoding asks for, if @f has any. */
+static void plan_file(struct zc_resp *r, const struct zc_resp_ctx *x,
+                      const struct zc_http_req *req, bool keep_alive, char *buf,
+                      struct zc_file *f, bool *retry)
+{
+    static const char vary[] = "Vary: Accept-Encoding\r\n";
+    int c;
+
+    *retry = false;
+    if (!f->variants || !x->opts) {
+        plan_file_as(r, x, req, keep_alive, buf, f, f, NULL, false, retry);
+        return;
+    }
+    /* Several Accept-Encoding lines: their union is not kept, and identity
+     * is the answer that cannot be wrong for any of them. */
+    c = req->accept_encoding_repeated ? ZC_CODING_IDENTITY :
+        zc_coding_choose(req->accept_encoding.p, req->accept_encoding.len, f->variants,
+                         &x->opts->precompressed);
+    if (c == ZC_CODING_NOT_ACCEPTABLE) {
+        zc_file_unref(f);
+        plan_status_page(r, x, 406, keep_alive, req->method == ZC_HTTP_HEAD,
+                         req->version_minor, vary, sizeof(vary) - 1, buf);
+        return;
+    }
+    if (c == ZC_CODING_IDENTITY) {
+        plan_file_as(r, x, req, keep_alive, buf, f, f, NULL, true, retry);
+        return;
+    }
+    zc_file_ref(f->variant[c]);
+    plan_file_as(r, x, req, keep_alive, buf, f->variant[c], f,
+                 zc_coding_name((enum zc_coding)c), true, retry);
+    zc_file_unref(f);
 }
 
 /* The path part of the request-target, as the parser found it: origin-form

@@ -14,11 +14,23 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "serve/coding.h"
 #include "serve/http_parse.h"
 #include "serve/range.h"
 
 struct zc_file;
 struct zc_fs;
+
+/* What the options add to file responses (200, 206, 304). */
+struct zc_resp_opts {
+    /* --cache-control VALUE, or "max-age=N" from --max-age N; NULL: none. */
+    const char *cache_control;
+    /* --max-age N: Expires is the response's Date + N seconds; -1: none. */
+    int64_t expires_s;
+    /* --precompressed: variants served by Accept-Encoding, with
+     * Content-Encoding and Vary: Accept-Encoding. */
+    struct zc_coding_list precompressed;
+};
 
 /* What response building may see of its worker: nothing else, so that a
  * test can build responses with a root directory and a fixed date. */
@@ -26,12 +38,14 @@ struct zc_resp_ctx {
     struct zc_fs *fs;               /* lookup and the open-file cache */
     int64_t now_ms;                 /* loop clock (cache revalidation) */
     const char *date;               /* Date header value (IMF-fixdate) */
+    time_t date_sec;                /* ... as seconds since the epoch */
     const char *boundary;           /* multipart/byteranges separator */
     bool upload;                    /* PUT is served: 405 lists it in Allow */
     /* Small bodies may come from memory (the open-file cache or a pread):
      * false when a --method was named, so every body goes through
      * zc_transfer with it (what the benchmark table compares). */
     bool small_from_cache;
+    const struct zc_resp_opts *opts;    /* caching headers, precompressed */
 };
 
 /* Body segments up to this size are read into the connection buffer and sent

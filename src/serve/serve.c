@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "commands.h"
+#include "net/activation.h"
 #include "serve/fs.h"
 #include "serve/worker_run.h"
 
@@ -31,7 +32,9 @@ static void usage(FILE *out)
 "\n"
 "options:\n"
 "  --listen ADDR:PORT      address to listen on, repeatable (default %s);\n"
-"                          IPv6 as [::1]:8080; port 0 picks a free port\n"
+"                          IPv6 as [::1]:8080; port 0 picks a free port.\n"
+"                          Started by systemd socket activation (LISTEN_PID,\n"
+"                          LISTEN_FDS), it serves the sockets passed instead\n"
 "  --threads N             worker threads, one event loop each (default: cores)\n"
 "  --method NAME           how file bodies are sent: auto (default), sendfile,\n"
 "                          splice, readwrite, mmap, msg_zerocopy, uring, direct...\n"
@@ -64,6 +67,17 @@ static void usage(FILE *out)
 "                          0: the kernel's send buffer decides). Small: the worker\n"
 "                          transmits its own bytes, faster for slow readers; large\n"
 "                          or 0: less server CPU per GB for fast readers\n"
+"  --mime-types FILE       Content-Type by extension, from FILE (mime.types\n"
+"                          format; default /etc/mime.types, else built-in)\n"
+"  --default-type TYPE     Content-Type of unknown extensions (default\n"
+"                          application/octet-stream); text/* gets charset=utf-8\n"
+"  --precompressed LIST    send FILE.br, FILE.zst or FILE.gz for FILE when the\n"
+"                          request's Accept-Encoding allows it and the variant\n"
+"                          is not older than FILE; LIST orders the codings,\n"
+"                          e.g. br,zstd,gzip (default off)\n"
+"  --cache-control VALUE   Cache-Control sent with files (200, 206, 304)\n"
+"  --max-age SEC           Cache-Control: max-age=SEC (unless --cache-control)\n"
+"                          and Expires: Date + SEC, with files\n"
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
@@ -104,7 +118,8 @@ enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
-    OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT,
+    OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT, OPT_MIME_TYPES, OPT_DEFAULT_TYPE, OPT_PRECOMPRESSED,
+    OPT_CACHE_CONTROL, OPT_MAX_AGE,
 };
 
 static const struct option long_options[] = {
@@ -125,12 +140,36 @@ static const struct option long_options[] = {
     { "upload", no_argument, NULL, OPT_UPLOAD },
     { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
     { "notsent-lowat", required_argument, NULL, OPT_NOTSENT_LOWAT },
+    { "mime-types", required_argument, NULL, OPT_MIME_TYPES },
+    { "default-type", required_argument, NULL, OPT_DEFAULT_TYPE },
+    { "precompressed", required_argument, NULL, OPT_PRECOMPRESSED },
+    { "cache-control", required_argument, NULL, OPT_CACHE_CONTROL },
+    { "max-age", required_argument, NULL, OPT_MAX_AGE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
+/* What parse_options hands back besides the config: used once at start. */
+struct start_options {
+    const char *root, *user;
+    const char *mime_types, *default_type;
+    const char *cache_control;
+};
+
+/* A field value given on the command line goes into every response as is:
+ * visible characters, spaces and tabs only (a CR or LF would split it). */
+static bool header_value_ok(const char *s)
+{
+    if (!*s || *s == ' ' || *s == '\t')
+        return false;
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return false;
+    return s[-1] != ' ' && s[-1] != '\t';
+}
+
 static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
-                         const char **root, const char **user)
+                         struct start_options *so)
 {
     unsigned long v;
     int opt;
@@ -212,7 +251,36 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             cfg->cache_entries = (unsigned)v;
             break;
         case OPT_USER:
-            *user = optarg;
+            so->user = optarg;
+            break;
+        case OPT_MIME_TYPES:
+            so->mime_types = optarg;
+            break;
+        case OPT_DEFAULT_TYPE:
+            so->default_type = optarg;
+            break;
+        case OPT_PRECOMPRESSED:
+            if (zc_coding_list_parse(optarg, &cfg->resp.precompressed) < 0) {
+                fprintf(stderr, "zcopy serve: bad --precompressed '%s' (e.g. br,zstd,gzip)\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case OPT_CACHE_CONTROL:
+            if (!header_value_ok(optarg)) {
+                fprintf(stderr, "zcopy serve: bad --cache-control '%s'\n", optarg);
+                return -1;
+            }
+            so->cache_control = optarg;
+            break;
+        case OPT_MAX_AGE:
+            /* Up to a year: RFC 9111 5.3 says no further than that. */
+            if (parse_uint(optarg, 365 * 86400, &v) < 0) {
+                fprintf(stderr, "zcopy serve: bad --max-age '%s' (seconds, 0 to 31536000)\n",
+                        optarg);
+                return -1;
+            }
+            cfg->resp.expires_s = (int64_t)v;
             break;
         case OPT_UPLOAD:
             cfg->upload = true;
@@ -240,12 +308,19 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
         }
     }
     if (optind < argc)
-        *root = argv[optind++];
+        so->root = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "zcopy serve: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
     return 0;
+}
+
+static int dup_listener(int fd)
+{
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    return dup < 0 ? -errno : dup;
 }
 
 static void wake_all(struct zc_worker *workers, unsigned n)
@@ -257,7 +332,10 @@ static void wake_all(struct zc_worker *workers, unsigned n)
 int cmd_serve(int argc, char **argv)
 {
     static struct zc_serve_config cfg;
-    const char *root = ".", *user = NULL;
+    static char max_age_value[32];
+    struct zc_listen_addr inherited_addrs[ZC_SERVE_MAX_LISTEN];
+    int inherited[ZC_SERVE_MAX_LISTEN], ninherited;
+    struct start_options so = { .root = "." };
     char root_abs[PATH_MAX];
     struct zc_worker *workers = NULL;
     struct zc_mime *mime = NULL;
@@ -270,24 +348,44 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 4096, .header_timeout_ms = 10000,
         .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
-        .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10,
+        .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10, .resp.expires_s = -1,
     };
-    if (parse_options(argc, argv, &cfg, &root, &user) < 0)
+    if (parse_options(argc, argv, &cfg, &so) < 0)
         return 2;
+    cfg.resp.cache_control = so.cache_control;
+    if (!so.cache_control && cfg.resp.expires_s >= 0) {
+        snprintf(max_age_value, sizeof(max_age_value), "max-age=%lld",
+                 (long long)cfg.resp.expires_s);
+        cfg.resp.cache_control = max_age_value;
+    }
+    ninherited = zc_listen_inherited(inherited, inherited_addrs, ZC_SERVE_MAX_LISTEN);
+    if (ninherited < 0) {
+        fprintf(stderr, "zcopy serve: socket activation (LISTEN_FDS): %s\n",
+                strerror(-ninherited));
+        return 1;
+    }
+    if (ninherited > 0) {
+        /* systemd's sockets replace --listen: the unit file's ListenStream=
+         * is the one place that says where the server listens. */
+        if (cfg.naddrs)
+            fprintf(stderr, "zcopy serve: socket activation: --listen ignored\n");
+        memcpy(cfg.addrs, inherited_addrs, sizeof(inherited_addrs[0]) * (size_t)ninherited);
+        cfg.naddrs = (unsigned)ninherited;
+    }
     if (cfg.naddrs == 0)
         zc_listen_parse(DEFAULT_LISTEN, &cfg.addrs[cfg.naddrs++]);
     if (cfg.threads == 0)
         cfg.threads = zc_cli_cores();
 
-    if (!realpath(root, root_abs)) {
-        fprintf(stderr, "zcopy serve: %s: %s\n", root, strerror(errno));
-        return 1;
+    if (!realpath(so.root, root_abs)) {
+        fprintf(stderr, "zcopy serve: %s: %s\n", so.root, strerror(errno));
+        goto out;
     }
     cfg.root_path = root_abs;
     cfg.root_fd = open(root_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cfg.root_fd < 0) {
         fprintf(stderr, "zcopy serve: %s: %s\n", root_abs, strerror(errno));
-        return 1;
+        goto out;
     }
     ret = zc_fs_open_beneath(cfg.root_fd, ".");
     if (ret < 0 && ret != -EACCES) {
@@ -297,9 +395,16 @@ int cmd_serve(int argc, char **argv)
     }
     if (ret >= 0)
         close(ret);
-    ret = zc_mime_load(&mime, NULL);
+    ret = zc_mime_load(&mime, so.mime_types);
     if (ret < 0) {
-        fprintf(stderr, "zcopy serve: MIME types: %s\n", strerror(-ret));
+        fprintf(stderr, "zcopy serve: --mime-types %s: %s\n",
+                so.mime_types ? so.mime_types : "(default)",
+                ret == -ENODATA ? "no 'type ext...' line in it" : strerror(-ret));
+        goto out;
+    }
+    if (so.default_type && (ret = zc_mime_set_default(mime, so.default_type)) < 0) {
+        fprintf(stderr, "zcopy serve: bad --default-type '%s'%s\n", so.default_type,
+                ret == -EINVAL ? " (type/subtype[; parameters])" : "");
         goto out;
     }
     cfg.mime = mime;
@@ -317,7 +422,7 @@ int cmd_serve(int argc, char **argv)
     workers = calloc(cfg.threads, sizeof(*workers));
     if (!workers)
         goto out;
-    for (unsigned a = 0; a < cfg.naddrs; a++) {
+    for (unsigned a = 0; a < cfg.naddrs && ninherited == 0; a++) {
         ret = zc_listen_claim(&cfg.addrs[a]);
         if (ret < 0) {
             char url[128];
@@ -333,7 +438,12 @@ int cmd_serve(int argc, char **argv)
         int fds[ZC_SERVE_MAX_LISTEN];
 
         for (unsigned a = 0; a < cfg.naddrs; a++) {
-            fds[a] = zc_listen_open(&cfg.addrs[a], BACKLOG);
+            /* An inherited socket is one accept queue that every worker
+             * watches (its own fd for it, so each can close its own). */
+            if (ninherited > 0)
+                fds[a] = dup_listener(inherited[a]);
+            else
+                fds[a] = zc_listen_open(&cfg.addrs[a], BACKLOG);
             if (fds[a] < 0) {
                 char url[128];
 
@@ -351,7 +461,7 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
     }
-    if (user && zc_cli_drop_privileges("zcopy serve", user) < 0)
+    if (so.user && zc_cli_drop_privileges("zcopy serve", so.user) < 0)
         goto out;
 
     for (unsigned t = 0; t < cfg.threads; t++) {
@@ -396,6 +506,8 @@ out:
         zc_worker_destroy(&workers[t]);
     free(workers);
     zc_mime_free(mime);
+    for (int a = 0; a < ninherited; a++)
+        close(inherited[a]);
     if (cfg.root_fd >= 0)
         close(cfg.root_fd);
     return status;

@@ -32,6 +32,7 @@ const struct zc_resp_ctx *zc_worker_resp_ctx(struct zc_worker *w)
         w->date_sec = now;
     }
     w->rctx.now_ms = w->net.loop.now_ms;
+    w->rctx.date_sec = w->date_sec;
     return &w->rctx;
 }
 
@@ -104,7 +105,8 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
         return ret;
 
     w->fs = (struct zc_fs){ .root_fd = cfg->root_fd, .index = cfg->index,
-                            .listing = cfg->listing, .mime = cfg->mime };
+                            .listing = cfg->listing, .mime = cfg->mime,
+                            .precompressed = &cfg->resp.precompressed };
     if (cfg->cache_entries) {
         w->fs.cache = zc_file_cache_new(cfg->root_fd, cfg->cache_entries,
                                         cfg->cache_valid_ms);
@@ -124,7 +126,8 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
              rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     w->rctx = (struct zc_resp_ctx){ .fs = &w->fs, .date = w->date,
                                     .boundary = w->boundary, .upload = cfg->upload,
-                                    .small_from_cache = cfg->method == ZC_AUTO };
+                                    .small_from_cache = cfg->method == ZC_AUTO,
+                                    .opts = &cfg->resp };
 
     if (zc_loop_add_list(&w->net.loop, &w->head_timers, cfg->header_timeout_ms,
                          zc_conn_on_head_timeout) < 0 ||

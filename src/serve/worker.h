@@ -40,6 +40,7 @@ struct zc_serve_config {
     int notsent_lowat;              /* TCP_NOTSENT_LOWAT per client; 0: not set */
     struct zc_http_limits limits;
     const struct zc_mime *mime;
+    struct zc_resp_opts resp;       /* caching headers, precompressed */
     unsigned naddrs;
     struct zc_listen_addr addrs[ZC_SERVE_MAX_LISTEN];
     /* Signals from the main thread to the workers. */

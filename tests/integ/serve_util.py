@@ -81,8 +81,9 @@ class Server:
     manager so the process is always stopped."""
 
     def __init__(self, root, *args, listen="127.0.0.1:0", preexec_fn=None,
-                 stdout_lines=1, wrapper=()):
-        # wrapper: a command line the server runs under (e.g. deny_syscalls).
+                 stdout_lines=1, wrapper=(), pass_fds=(), env=None):
+        # wrapper: a command line the server runs under (e.g. deny_syscalls);
+        # pass_fds: fds the wrapper inherits (socket activation's launcher).
         cmd = list(wrapper) + [zcopy(), "serve", root]
         if listen:
             cmd += ["--listen", listen]
@@ -90,7 +91,8 @@ class Server:
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn, pass_fds=pass_fds,
+                                     env=env)
         self.lines = []
         self.urls = []
         self.stderr_text = ""           # what the server said, once stopped

@@ -30,6 +30,8 @@ static const char custom[] =
     "application/x-second  dup other\r\n"
     "   image/png png   \n"
     "notatype foo\n"
+    "bad/ty(pe bar\n"
+    "/nosubtype baz\n"
     "application/no-extensions\n"
     "text/plain txt";                      /* no final newline */
 
@@ -57,6 +59,8 @@ static void test_custom_file(void)
         { "a.MIXED", "application/x-first" },
         { "notes.txt", "text/plain; charset=utf-8" },
         { "x.foo", ZC_MIME_DEFAULT },         /* "notatype" line ignored */
+        { "x.bar", ZC_MIME_DEFAULT },         /* '(' is not a token character */
+        { "x.baz", ZC_MIME_DEFAULT },
         { "x.css", ZC_MIME_DEFAULT },         /* not in this file */
         { "no-extension", ZC_MIME_DEFAULT },
     };
@@ -68,18 +72,82 @@ static void test_custom_file(void)
                  cases[i].name);
     zc_mime_free(m);
 
-    /* a file with no extension at all falls back to the built-in table */
+    /* --mime-types FILE is what the operator asked for: a file that maps
+     * nothing is an error, not a silent switch to the built-in table. */
     fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     t_ok(fd >= 0 && write(fd, "# nothing\n", 10) == 10, "write empty mime.types");
     close(fd);
-    t_is_int(zc_mime_load(&m, path), 0, "load empty");
-    t_is_str(lookup_guarded(m, "a.css"), "text/css; charset=utf-8", "empty file: built-in");
+    m = (struct zc_mime *)1;
+    t_is_int(zc_mime_load(&m, path), -ENODATA, "load empty: -ENODATA");
+    t_ok(m == NULL, "load empty: no table");
+    t_is_int(zc_mime_load(&m, "/nonexistent/mime.types"), -ENOENT, "missing file: -ENOENT");
+    t_is_int(zc_mime_load(&m, t_tmpdir()), -EISDIR, "a directory: -EISDIR");
+    t_is_int(zc_mime_load(&m, "/dev/null"), -EINVAL, "a device: -EINVAL");
+}
+
+/* zc_mime_parse on text that ends at a guard page (no NUL to lean on). */
+static void test_parse_buffer(void)
+{
+    static const char text[] = "text/x-a aa\nimage/x-b\tbb cc";
+    char *guard = t_guard_page();
+    struct zc_mime *m = NULL;
+
+    memcpy(guard - (sizeof(text) - 1), text, sizeof(text) - 1);
+    t_is_int(zc_mime_parse(&m, guard - (sizeof(text) - 1), sizeof(text) - 1), 0, "parse");
+    t_is_str(lookup_guarded(m, "f.aa"), "text/x-a; charset=utf-8", "parse: text type");
+    t_is_str(lookup_guarded(m, "f.cc"), "image/x-b", "parse: last token");
+    zc_mime_free(m);
+    t_is_int(zc_mime_parse(&m, "", 0), -ENODATA, "parse empty");
+    t_is_int(zc_mime_parse(&m, "a/b\n", 4), -ENODATA, "parse: type without extension");
+}
+
+static void test_default_type(void)
+{
+    static const struct {
+        const char *type;
+        int ret;
+        const char *want;                   /* what an unknown extension gets */
+    } cases[] = {
+        { "text/plain", 0, "text/plain; charset=utf-8" },
+        { "TEXT/plain", 0, "TEXT/plain; charset=utf-8" },
+        { "text/plain; charset=iso-8859-1", 0, "text/plain; charset=iso-8859-1" },
+        { "application/x-unknown", 0, "application/x-unknown" },
+        { "application/x-a ;q=1", 0, "application/x-a ;q=1" },
+        { "nonsense", -EINVAL, NULL },
+        { "a/", -EINVAL, NULL },
+        { "/b", -EINVAL, NULL },
+        { "a/b c", -EINVAL, NULL },
+        { "a/b\r\nSet-Cookie: x=1", -EINVAL, NULL },
+        { "a/b; x=\x7f", -EINVAL, NULL },
+        { "", -EINVAL, NULL },
+    };
+    struct zc_mime *m = NULL;
+
+    t_is_int(zc_mime_load(&m, "/etc/mime.types"), access("/etc/mime.types", R_OK) ? -ENOENT : 0,
+             "load for default-type");
+    if (!m)
+        t_is_int(zc_mime_parse(&m, "image/png png\n", 14), 0, "small table instead");
+    for (size_t i = 0; i < T_ARRAY_SIZE(cases); i++) {
+        t_is_int(zc_mime_set_default(m, cases[i].type), cases[i].ret, "set_default case %zu",
+                 i);
+        if (cases[i].want)
+            t_is_str(lookup_guarded(m, "x.nosuchext"), cases[i].want, "unknown gets \"%s\"",
+                     cases[i].want);
+    }
+    /* A refused type leaves the previous default in place. */
+    t_is_str(lookup_guarded(m, "README"), "application/x-a ;q=1", "no extension: default");
+    t_is_str(lookup_guarded(m, "p.png"), "image/png", "known extension unaffected");
+    zc_mime_free(m);
+
+    /* The built-in table (no /etc/mime.types) takes a default too. */
+    t_is_int(zc_mime_load(&m, NULL), 0, "load default");
+    t_is_int(zc_mime_set_default(m, "text/x-custom"), 0, "set default on any table");
+    t_is_str(lookup_guarded(m, "x.nosuchext"), "text/x-custom; charset=utf-8", "custom default");
     zc_mime_free(m);
 }
 
 static void test_builtin(void)
 {
-    struct zc_mime *m = NULL;
     static const struct {
         const char *name, *want;
     } cases[] = {
@@ -131,19 +199,12 @@ static void test_builtin(void)
         { "/", ZC_MIME_DEFAULT },
     };
 
-    t_is_int(zc_mime_load(&m, "/nonexistent/mime.types"), 0, "load missing file");
-    t_ok(m != NULL, "missing file gives a table");
-    for (size_t i = 0; i < T_ARRAY_SIZE(cases); i++) {
-        t_is_str(lookup_guarded(m, cases[i].name), cases[i].want, "built-in: \"%s\"",
-                 cases[i].name);
+    /* The built-in table: what zc_mime_load(NULL) uses when /etc/mime.types
+     * is absent, and what lookups with a NULL table use. */
+    for (size_t i = 0; i < T_ARRAY_SIZE(cases); i++)
         t_is_str(lookup_guarded(NULL, cases[i].name), cases[i].want,
-                 "NULL table: \"%s\"", cases[i].name);
-    }
-    zc_mime_free(m);
+                 "built-in: \"%s\"", cases[i].name);
     zc_mime_free(NULL);
-    t_is_int(zc_mime_load(&m, t_tmpdir()), 0, "a directory as the file");
-    t_is_str(lookup_guarded(m, "a.png"), "image/png", "directory: built-in");
-    zc_mime_free(m);
 }
 
 static void test_debian(void)
@@ -171,6 +232,8 @@ int main(void)
 {
     test_custom_file();
     test_builtin();
+    test_parse_buffer();
+    test_default_type();
     test_debian();
     return t_done();
 }

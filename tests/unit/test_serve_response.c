@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "serve/coding.h"
 #include "serve/file_cache.h"
 #include "serve/fs.h"
 #include "serve/http_parse.h"
@@ -186,6 +187,111 @@ static void test_body_bytes(struct zc_fs *fs)
     free(buf);
 }
 
+/* Build the response to @req_text with @ctx; return the head (static). */
+static const char *head_of(const struct zc_resp_ctx *ctx, const char *req_text, int *status)
+{
+    static char head[ZC_WBUF_SIZE + 1];
+    char *buf = malloc(ZC_WBUF_SIZE), *in = strdup(req_text);
+    struct zc_resp r = { 0 };
+    struct zc_http_req req;
+
+    head[0] = '\0';
+    *status = 0;
+    if (zc_http_parse_request(in, strlen(in), NULL, &req) > 0) {
+        zc_resp_build(&r, ctx, &req, req.keep_alive, buf);
+        memcpy(head, buf, r.head_len);
+        head[r.head_len] = '\0';
+        *status = r.status;
+    }
+    zc_resp_release(&r);
+    free(r.xbuf);
+    free(buf);
+    free(in);
+    return head;
+}
+
+/* --cache-control / --max-age through zc_resp_ctx.opts: on 200, 206 and
+ * 304 for files, Expires = the Date second + max-age; not on status pages
+ * or listings. */
+static void test_caching_headers(struct zc_fs *fs)
+{
+    struct zc_resp_opts opts = { .cache_control = "max-age=60", .expires_s = 60 };
+    struct zc_resp_ctx ctx = { .fs = fs, .now_ms = 1000, .date = DATE, .date_sec = 0,
+                               .boundary = "B", .small_from_cache = true, .opts = &opts };
+    static const struct {
+        const char *req;
+        int status;
+        bool cached;                        /* carries the caching headers */
+    } reqs[] = {
+        { "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", 200, true },
+        { "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n", 200, true },
+        { "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1-2\r\n\r\n", 206, true },
+        { "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1-2,5-6\r\n\r\n", 206, true },
+        { "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n", 304, true },
+        { "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, false },
+        { "GET /a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=900-\r\n\r\n", 416, false },
+        { "GET /e/ HTTP/1.1\r\nHost: x\r\n\r\n", 200, false },
+    };
+
+    for (size_t i = 0; i < T_ARRAY_SIZE(reqs); i++) {
+        int status;
+        const char *head = head_of(&ctx, reqs[i].req, &status);
+        bool cc = strstr(head, "Cache-Control: max-age=60\r\n") != NULL;
+        bool ex = strstr(head, "Expires: Thu, 01 Jan 1970 00:01:00 GMT\r\n") != NULL;
+
+        t_is_int(status, reqs[i].status, "caching %zu: status", i);
+        t_ok(cc == reqs[i].cached && ex == reqs[i].cached,
+             "caching %zu (%d): Cache-Control and Expires %s", i, status,
+             reqs[i].cached ? "present" : "absent");
+    }
+    opts = (struct zc_resp_opts){ .cache_control = "no-store", .expires_s = -1 };
+    {
+        int status;
+        const char *head = head_of(&ctx, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", &status);
+
+        t_ok(strstr(head, "Cache-Control: no-store\r\n") && !strstr(head, "Expires:"),
+             "--cache-control alone: no Expires");
+    }
+    ctx.opts = NULL;
+    {
+        int status;
+        const char *head = head_of(&ctx, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", &status);
+
+        t_ok(!strstr(head, "Cache-Control") && !strstr(head, "Expires"), "no opts: neither");
+    }
+}
+
+/* --precompressed through the context: the variant beside the file,
+ * Content-Encoding and Vary, the 406 when identity is excluded. */
+static void test_precompressed(int dir_fd)
+{
+    struct zc_resp_opts opts = { .expires_s = -1 };
+    struct zc_fs fs = { .root_fd = dir_fd, .index = "index.html",
+                        .precompressed = &opts.precompressed,
+                        .cache = zc_file_cache_new(dir_fd, 16, 1000) };
+    struct zc_resp_ctx ctx = { .fs = &fs, .now_ms = 1000, .date = DATE, .boundary = "B",
+                               .small_from_cache = true, .opts = &opts };
+    const char *head;
+    int status;
+
+    t_is_int(zc_coding_list_parse("br,gzip", &opts.precompressed), 0, "--precompressed br,gzip");
+    put_file("v.txt.gz", 30);               /* after v.txt: not stale */
+    head = head_of(&ctx, "GET /v.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+                   &status);
+    t_ok(status == 200 && strstr(head, "Content-Encoding: gzip\r\n") &&
+         strstr(head, "Content-Length: 30\r\n") && strstr(head, "Vary: Accept-Encoding\r\n"),
+         "gzip asked: the .gz variant with Content-Encoding and Vary");
+    head = head_of(&ctx, "GET /v.txt HTTP/1.1\r\nHost: x\r\n\r\n", &status);
+    t_ok(status == 200 && !strstr(head, "Content-Encoding") &&
+         strstr(head, "Content-Length: 100\r\n") && strstr(head, "Vary: Accept-Encoding\r\n"),
+         "not asked: identity, still Vary");
+    head = head_of(&ctx, "GET /v.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br, identity;q=0\r\n\r\n",
+                   &status);
+    t_ok(status == 406 && strstr(head, "Vary: Accept-Encoding\r\n"),
+         "identity excluded, no br variant: 406 with Vary");
+    zc_file_cache_free(fs.cache);
+}
+
 int main(void)
 {
     struct zc_mime *mime = NULL;
@@ -211,6 +317,9 @@ int main(void)
                          .mime = mime, .cache = zc_file_cache_new(root_fd, 16, 1000) };
     test_table(&fs);
     test_body_bytes(&fs);
+    test_caching_headers(&fs);
+    put_file("v.txt", 100);
+    test_precompressed(root_fd);
     zc_file_cache_free(fs.cache);
     zc_mime_free(mime);
     close(root_fd);
