@@ -487,3 +487,42 @@ static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
     }
     return ret;
 }
+
+ssize_t zc__transfer_from_mem(zc_ctx *ctx, int out_fd, const void *buf, size_t count)
+{
+    struct sigpipe_guard guard;
+    size_t done = 0;
+    ssize_t ret = 0;
+
+    if (out_fd < 0)
+        return -EBADF;
+    ctx->stats.calls++;
+    if (count == 0)
+        return 0;
+    if (count > (size_t)SSIZE_MAX)
+        count = (size_t)SSIZE_MAX;
+    ctx->cur = ZC_READWRITE;
+    ctx->saw_epipe = false;
+    sigpipe_block(ctx, &guard);
+    /* Until all went or out_fd stops: a short write on a non-blocking fd is
+     * followed by one that says -EAGAIN, as the readwrite method does. */
+    while (done < count) {
+        ssize_t n = zc__write(ctx, out_fd, (const char *)buf + done, count - done);
+
+        if (n <= 0) {
+            ret = n == 0 ? -EIO : n;
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (done > 0)
+        ret = (ssize_t)done;
+    sigpipe_restore(ctx, &guard, ret);
+    if (ret > 0) {
+        ctx->stats.bytes += (uint64_t)ret;
+        ctx->stats.method[ZC_READWRITE].bytes += (uint64_t)ret;
+    } else if (ret < 0 && ret != -EAGAIN) {
+        ctx->stats.method[ZC_READWRITE].errors++;
+    }
+    return ret;
+}
