@@ -374,6 +374,17 @@ static ssize_t dispatch(zc_ctx *ctx, const struct fd_pair *pair,
 static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                         size_t count, enum zc_method method, bool in_is_stream);
 
+/* What a transfer moved, or that it failed, in the ctx's stats. */
+static void bill(zc_ctx *ctx, enum zc_method used, ssize_t ret)
+{
+    if (ret > 0) {
+        ctx->stats.bytes += (uint64_t)ret;
+        ctx->stats.method[used].bytes += (uint64_t)ret;
+    } else if (ret < 0 && ret != -EAGAIN) {
+        ctx->stats.method[used].errors++;
+    }
+}
+
 ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                               size_t count, enum zc_method method)
 {
@@ -457,13 +468,7 @@ static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
         ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
     }
     sigpipe_restore(ctx, &guard, ret);
-
-    if (ret > 0) {
-        ctx->stats.bytes += (uint64_t)ret;
-        ctx->stats.method[used].bytes += (uint64_t)ret;
-    } else if (ret < 0 && ret != -EAGAIN) {
-        ctx->stats.method[used].errors++;
-    }
+    bill(ctx, used, ret);
 
     if (own_pos) {
         off_t r = zc__lseek(ctx, in_fd, pos, SEEK_SET);
@@ -497,10 +502,6 @@ ssize_t zc__transfer_from_mem(zc_ctx *ctx, int out_fd, const void *buf, size_t c
     if (out_fd < 0)
         return -EBADF;
     ctx->stats.calls++;
-    if (count == 0)
-        return 0;
-    if (count > (size_t)SSIZE_MAX)
-        count = (size_t)SSIZE_MAX;
     ctx->cur = ZC_READWRITE;
     ctx->saw_epipe = false;
     sigpipe_block(ctx, &guard);
@@ -518,11 +519,6 @@ ssize_t zc__transfer_from_mem(zc_ctx *ctx, int out_fd, const void *buf, size_t c
     if (done > 0)
         ret = (ssize_t)done;
     sigpipe_restore(ctx, &guard, ret);
-    if (ret > 0) {
-        ctx->stats.bytes += (uint64_t)ret;
-        ctx->stats.method[ZC_READWRITE].bytes += (uint64_t)ret;
-    } else if (ret < 0 && ret != -EAGAIN) {
-        ctx->stats.method[ZC_READWRITE].errors++;
-    }
+    bill(ctx, ZC_READWRITE, ret);
     return ret;
 }

@@ -69,23 +69,11 @@ static size_t send_all(zc_ctx *ctx, int out_fd, zc_pool *p, const struct zc_slic
     return pos;
 }
 
-enum reuse { REUSE_REWRITE, REUSE_REALLOC };
-
-/* The hard guarantee: a receiver that has not read yet (tiny receive
- * buffer, not reading) gets the bytes as they were when sent, although the
- * slice is written again or its memory handed out again right after. The
- * slice's first send (a copy) goes to /dev/null, so the receiver's is the
- * second: by reference. */
-static void case_in_flight(const char *sink, enum reuse how)
+/* fds[0] (non-blocking) to fds[1], which does not read: a socket with a
+ * 4 KiB receive buffer and a large send buffer, or a pipe of one slice. */
+static void paused_receiver(const char *sink, int fds[2])
 {
-    const char *how_name = how == REUSE_REWRITE ? "rewrite" : "release + alloc";
-    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
-    struct zc_slice s, again;
-    zc_pool *p = NULL;
-    zc_ctx *ctx = zc_ctx_new();
-    int fds[2], small = 4096;
-    size_t queued, rcvd;
-    bool zeroed = true;
+    int small = 4096;
 
     if (!strcmp(sink, "tcp"))
         t_tcp_pair(fds);
@@ -100,6 +88,27 @@ static void case_in_flight(const char *sink, enum reuse how)
         fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
     }
     t_set_nonblock(fds[0], true);
+}
+
+enum reuse { REUSE_REWRITE, REUSE_REALLOC };
+
+/* The hard guarantee: a receiver that has not read yet (tiny receive
+ * buffer, not reading) gets the bytes as they were when sent, although the
+ * slice is written again or its memory handed out again right after. The
+ * slice's first send (a copy) goes to /dev/null, so the receiver's is the
+ * second: by reference. */
+static void case_in_flight(const char *sink, enum reuse how)
+{
+    const char *how_name = how == REUSE_REWRITE ? "rewrite" : "release + alloc";
+    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
+    struct zc_slice s, again;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    int fds[2];
+    size_t queued, rcvd;
+    bool zeroed = true;
+
+    paused_receiver(sink, fds);
 
     /* A pool of exactly one slice: reallocation must return the same range. */
     t_is_int(zc_pool_new(&p, SLICE), 0, "%s, %s: pool created", sink, how_name);
@@ -183,23 +192,11 @@ static void case_copy_first(const char *sink)
     struct zc_slice s, again;
     zc_pool *p = NULL;
     zc_ctx *ctx = zc_ctx_new();
-    int fds[2], small = 4096;
+    int fds[2];
     size_t queued;
     bool kept = true;
 
-    if (!strcmp(sink, "tcp"))
-        t_tcp_pair(fds);
-    else if (!strcmp(sink, "unix"))
-        t_unix_pair(fds);
-    else
-        t_pipe(fds);
-    if (strcmp(sink, "pipe")) {
-        setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-        t_set_sndbuf(fds[0], 4 << 20);
-    } else {
-        fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
-    }
-    t_set_nonblock(fds[0], true);
+    paused_receiver(sink, fds);
     zc_pool_new(&p, SLICE);
     zc_pool_alloc(p, SLICE, &s);
     t_fill_pattern(s.data, SLICE, 2468);
