@@ -258,8 +258,9 @@ int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out);
  * with pwrite(2) into the memfd: no page fault and no page table entry for
  * fresh pages, which makes it cheaper than writing through s->data where
  * page faults are dear (virtual machines), at the price of one copy. A
- * slice only ever sent by copy is written in place; the next send of its
- * new content is by copy again.
+ * slice only ever sent by copy is written in place, by memcpy (no syscall)
+ * into the pages that send mapped; the next send of its new content is by
+ * copy again.
  * Return: @len; -EINVAL (outside the slice, or not a slice of this pool);
  * -EBUSY for a slice sent by reference (frozen): zc_pool_rewrite it first;
  * -ENOMEM. */

@@ -102,6 +102,10 @@ struct zc_pool {
      * its length on. */
     uint64_t *copied;
     unsigned copy_sends;
+    /* Pages a send by copy read through the mapping since they were last
+     * punched: present and mapped, so zc_pool_write may memcpy into them
+     * without a fault (owner only). */
+    uint8_t *mapped;
     struct zc_pool_stats stats;
 };
 
@@ -159,6 +163,7 @@ static int prepare(zc_pool *p, size_t first, size_t n)
             return ret;
         p->stats.pages_punched += j - i;
         set_state(p, i, j - i, PG_FREE);
+        memset(p->mapped + i, 0, j - i);
         i = j;
     }
     return 0;
@@ -303,6 +308,7 @@ ZC_EXPORT void zc_pool_free(zc_pool *p)
         close(p->fd);
     free(p->state);
     free(p->copied);
+    free(p->mapped);
     free(p);
 }
 
@@ -322,8 +328,9 @@ ZC_EXPORT int zc_pool_new(zc_pool **out, size_t size)
     p->npages = p->size / p->page;
     p->state = calloc(p->npages, 1);    /* all PG_FREE */
     p->copied = calloc(p->npages, sizeof(*p->copied));
+    p->mapped = calloc(p->npages, 1);
     p->copy_sends = COPY_SENDS_DEFAULT;
-    if (!p->state || !p->copied) {
+    if (!p->state || !p->copied || !p->mapped) {
         ret = -ENOMEM;
         goto fail;
     }
@@ -448,6 +455,16 @@ ZC_EXPORT int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
     return 0;
 }
 
+static bool all_mapped(const zc_pool *p, const struct zc_slice *s, size_t at, size_t len)
+{
+    size_t from = ((size_t)s->off + at) / p->page, to = ((size_t)s->off + at + len - 1) / p->page;
+
+    for (size_t i = from; i <= to; i++)
+        if (!p->mapped[i])
+            return false;
+    return true;
+}
+
 ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
                                 const void *buf, size_t len)
 {
@@ -461,6 +478,11 @@ ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
     for (size_t i = first; i < first + n; i++)
         if (p->state[i] == PG_FROZEN)
             return -EBUSY;      /* sent: zc_pool_rewrite first */
+    if (len > 0 && all_mapped(p, s, at, len)) {
+        /* Pages a copy send mapped: a memcpy, no syscall, no fault. */
+        memcpy(p->base + s->off + at, buf, len);
+        done = len;
+    }
     while (done < len) {
         ssize_t w;
 
@@ -689,6 +711,10 @@ ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
          * reference to the pages outlives the call. */
         ret = zc__transfer_from_mem(ctx, out_fd, p->base + s->off + (off_t)*pos, count);
         if (ret > 0) {
+            size_t from = ((size_t)s->off + *pos) / p->page;
+            size_t to = ((size_t)s->off + *pos + (size_t)ret - 1) / p->page;
+
+            memset(p->mapped + from, 1, to - from + 1);
             p->copied[first] += (uint64_t)ret;
             p->stats.sends_by_copy++;
         }

@@ -205,8 +205,18 @@ static void case_copy_first(const char *sink)
     t_ok(queued > 0, "copy first, %s: %zu bytes queued", sink, queued);
 
     memset(got, 0xEE, SLICE);
-    t_is_int(zc_pool_write(p, &s, 0, got, SLICE), (long long)SLICE,
+    zc_pool_stats(p, &st);
+    t_is_int(zc_pool_write(p, &s, 0, got, queued), (long long)queued,
              "copy first, %s: a slice sent once is written in place (no -EBUSY)", sink);
+    {
+        struct zc_pool_stats after;
+
+        zc_pool_stats(p, &after);
+        t_is_int(after.syscalls - st.syscalls, 0,
+                 "copy first, %s: by memcpy into the pages the copy mapped", sink);
+    }
+    t_is_int(zc_pool_write(p, &s, 0, got, SLICE), (long long)SLICE,
+             "copy first, %s: the whole slice too", sink);
     t_is_int(read_exact(fds[1], got, queued), (long long)queued,
              "copy first, %s: receiver drained", sink);
     t_ok(memcmp(got, want, queued) == 0, "copy first, %s: bytes as they were when sent", sink);
