@@ -40,6 +40,14 @@
  * file always takes a copy (sendfile into a file copies into its page
  * cache), so sending to one freezes nothing either.
  *
+ * Which copy: write(2) from the mapping maps the pages (a fault, and page
+ * table entries that a later punch must tear down) and leaves them mapped,
+ * so the next zc_pool_write into them is a memcpy; pread into a bounce
+ * buffer and write copies once more but maps nothing. Where slices go to
+ * one receiver, they are never punched and the mapping pays once; where
+ * they fan out, every slice is punched and mapping it would be paid per
+ * message. The pool goes by what the last slice released did.
+ *
  * The pool's mapping is marked MADV_NOHUGEPAGE: punching part of a large
  * folio may zero that part in place when the folio cannot be split, which
  * would change bytes in flight. Order-0 pages are always removed whole. */
@@ -106,6 +114,9 @@ struct zc_pool {
      * punched: present and mapped, so zc_pool_write may memcpy into them
      * without a fault (owner only). */
     uint8_t *mapped;
+    /* The last slice released or rewritten had been sent by reference:
+     * slices here fan out, and their pages are punched before reuse. */
+    bool shared_last;
     struct zc_pool_stats stats;
 };
 
@@ -524,6 +535,7 @@ ZC_EXPORT int zc_pool_rewrite(zc_pool *p, struct zc_slice *s)
     if (!frozen)
         return 0;
     forget_range(p, s->off, s->len);
+    p->shared_last = true;
     /* The whole slice goes: a page partly sent is as referenced as one
      * fully sent. The hole reads as zeros, as documented. */
     set_state(p, first, n, PG_STALE);
@@ -546,6 +558,7 @@ ZC_EXPORT int zc_pool_release(zc_pool *p, struct zc_slice *s)
     if (ret < 0)
         return ret;
     forget_range(p, s->off, s->len);
+    p->shared_last = p->state[first] == PG_FROZEN;
     for (size_t i = first; i < first + n; i++)
         p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_FREE;
     memset(s, 0, sizeof(*s));
@@ -707,14 +720,21 @@ ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
     if (count > s->len - *pos)
         count = s->len - *pos;
     if (copy_first(p, first, s, method)) {
-        /* write(2) from the mapping, whatever the sink: no fstat, and no
-         * reference to the pages outlives the call. */
-        ret = zc__transfer_from_mem(ctx, out_fd, p->base + s->off + (off_t)*pos, count);
+        /* A copy whatever the sink (no fstat), and no reference to the
+         * pages outlives the call. */
+        bool map = !p->shared_last || all_mapped(p, s, *pos, count);
+
+        if (map) {
+            ret = zc__transfer_from_mem(ctx, out_fd, p->base + s->off + (off_t)*pos, count);
+        } else {
+            off = s->off + (off_t)*pos;
+            ret = zc_transfer(ctx, out_fd, p->fd, &off, count, ZC_READWRITE);
+        }
         if (ret > 0) {
             size_t from = ((size_t)s->off + *pos) / p->page;
             size_t to = ((size_t)s->off + *pos + (size_t)ret - 1) / p->page;
 
-            memset(p->mapped + from, 1, to - from + 1);
+            memset(p->mapped + from, map, to - from + 1);
             p->copied[first] += (uint64_t)ret;
             p->stats.sends_by_copy++;
         }

@@ -245,6 +245,52 @@ static void case_copy_first(const char *sink)
     free(got);
 }
 
+/* Where slices fan out (the last one released had been sent by reference)
+ * the first send copies by pread + write, mapping no page: a punch later
+ * has no page table entries to tear down. The receiver gets the bytes, and
+ * the slice stays writable (by pwrite: nothing mapped). */
+static void case_copy_unmapped(void)
+{
+    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
+    struct zc_pool_stats st, after;
+    struct zc_stats cs;
+    struct zc_slice s;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), fds[2];
+
+    t_pipe(fds);
+    fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
+    zc_pool_new(&p, 2 * SLICE);
+    zc_pool_alloc(p, SLICE, &s);
+    for (int i = 0; i < 2; i++)         /* a copy, then by reference */
+        t_is_int(send_all(ctx, devnull, p, &s, ZC_AUTO), (long long)SLICE,
+                 "unmapped: fan-out send %d", i);
+    zc_pool_release(p, &s);
+    zc_pool_alloc(p, SLICE, &s);
+    t_fill_pattern(want, SLICE, 8642);
+    t_is_int(zc_pool_write(p, &s, 0, want, SLICE), (long long)SLICE, "unmapped: filled");
+    zc_ctx_stats_reset(ctx);
+    t_is_int(send_all(ctx, fds[0], p, &s, ZC_AUTO), (long long)SLICE,
+             "unmapped: first send of the next slice");
+    zc_ctx_stats(ctx, &cs);
+    t_is_int(cs.method[ZC_READWRITE].bytes, (long long)SLICE,
+             "unmapped: by copy (readwrite)");
+    t_is_int(read_exact(fds[1], got, SLICE), (long long)SLICE, "unmapped: drained");
+    t_ok(memcmp(got, want, SLICE) == 0, "unmapped: byte-exact");
+    zc_pool_stats(p, &st);
+    t_is_int(zc_pool_write(p, &s, 0, want, 1), 1, "unmapped: still writable");
+    zc_pool_stats(p, &after);
+    t_is_int(after.syscalls - st.syscalls, 1, "unmapped: by pwrite (no page mapped)");
+    zc_pool_free(p);
+    zc_ctx_free(ctx);
+    close(devnull);
+    close(fds[0]);
+    close(fds[1]);
+    free(want);
+    free(got);
+}
+
 /* Pass the pool fd and a slice description; the child attaches, checks it
  * sees the same pages, sends the slice into a pipe the parent reads. */
 struct share_msg {
@@ -796,6 +842,7 @@ int main(void)
     }
     for (size_t i = 0; i < T_ARRAY_SIZE(sinks); i++)
         case_copy_first(sinks[i]);
+    case_copy_unmapped();
     case_share();
     case_attach_refuses();
     case_full();
