@@ -182,12 +182,12 @@ const char *zc_version(void);
  * there: the same pages, read and sent without a copy.
  *
  * The first send of a slice's content goes by copy (write(2) from the
- * mapping): the kernel keeps no reference, and the slice stays writable, so
- * one receiver costs one write and no fresh pages. A later send goes by
- * reference (zc_pool_set_copy_sends changes how many copies come first).
- * Once sent by reference, a slice is frozen: socket and pipe queues still
- * hold its pages. Rewriting it (zc_pool_rewrite) or reusing its memory after zc_pool_release
- * never touches those pages: the pool punches the range out of the memfd
+ * mapping, or pread + write): the kernel keeps no reference, and the slice
+ * stays writable, so one receiver costs one write and no fresh pages. A
+ * later send goes by reference (zc_pool_set_copy_sends changes how many
+ * copies come first). Once sent by reference, a slice is frozen: socket
+ * and pipe queues still hold its pages. Rewriting it (zc_pool_rewrite) or
+ * reusing its memory after zc_pool_release never touches those pages: the pool punches the range out of the memfd
  * (FALLOC_FL_PUNCH_HOLE) and fills it with fresh pages, while the old ones
  * live until the kernel drops its last reference (copy-on-write). Bytes in
  * flight never change. See zc_pool(3) and docs/METHODS.md.
@@ -248,7 +248,8 @@ size_t zc_pool_size(const zc_pool *p);
 /* zc_pool_alloc - a slice of @len bytes, contiguous and page-aligned. A
  * range never used, or replaced after it was sent, reads as zeros and takes
  * fresh pages as it is written (through s->data, a page fault each, or by
- * zc_pool_write, none); a range released unsent keeps its pages and bytes.
+ * zc_pool_write, none); a range released without having been sent by
+ * reference keeps its pages and bytes.
  * Return: 0; -EINVAL (len 0 or larger than the pool); -ENOMEM when no free
  * run of pages is large enough (the pool is full: release slices); -EPERM
  * on an attached pool. */

@@ -46,7 +46,8 @@
  * buffer and write copies once more but maps nothing. Where slices go to
  * one receiver, they are never punched and the mapping pays once; where
  * they fan out, every slice is punched and mapping it would be paid per
- * message. The pool goes by what the last slice released did.
+ * message. The pool goes by what the last slice released did. Either
+ * way the bytes are right: memcpy and pwrite write the same pages.
  *
  * The pool's mapping is marked MADV_NOHUGEPAGE: punching part of a large
  * folio may zero that part in place when the folio cannot be split, which
@@ -730,11 +731,13 @@ ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
             off = s->off + (off_t)*pos;
             ret = zc_transfer(ctx, out_fd, p->fd, &off, count, ZC_READWRITE);
         }
-        if (ret > 0) {
+        if (ret > 0 && map) {
             size_t from = ((size_t)s->off + *pos) / p->page;
             size_t to = ((size_t)s->off + *pos + (size_t)ret - 1) / p->page;
 
-            memset(p->mapped + from, map, to - from + 1);
+            memset(p->mapped + from, 1, to - from + 1);
+        }
+        if (ret > 0) {
             p->copied[first] += (uint64_t)ret;
             p->stats.sends_by_copy++;
         }
