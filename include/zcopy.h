@@ -190,9 +190,13 @@ const char *zc_version(void);
  * The pool fd can be passed to another process (SCM_RIGHTS) and attached
  * there: the same pages, read and sent without a copy.
  *
- * Once sent, a slice is frozen: socket and pipe queues still hold its pages.
- * Rewriting it (zc_pool_rewrite) or reusing its memory after zc_pool_release
- * never touches those pages: the pool punches the range out of the memfd
+ * The first send of a slice's content goes by copy (write(2) from the
+ * mapping, or pread + write): the kernel keeps no reference, and the slice
+ * stays writable, so one receiver costs one write and no fresh pages. A
+ * later send goes by reference (zc_pool_set_copy_sends changes how many
+ * copies come first). Once sent by reference, a slice is frozen: socket
+ * and pipe queues still hold its pages. Rewriting it (zc_pool_rewrite) or
+ * reusing its memory after zc_pool_release never touches those pages: the pool punches the range out of the memfd
  * (FALLOC_FL_PUNCH_HOLE) and fills it with fresh pages, while the old ones
  * live until the kernel drops its last reference (copy-on-write). Bytes in
  * flight never change. See zc_pool(3) and docs/METHODS.md.
@@ -214,12 +218,16 @@ struct zc_pool_stats {
     uint64_t full;          /* zc_pool_alloc answers of -ENOMEM */
     uint64_t sends;         /* zc_pool_send calls */
     uint64_t bytes_sent;    /* bytes that reached an fd */
-    uint64_t bytes_copied;  /* of those, bytes known to be copied: a copying
-                             * method, or a regular file seen by ZC_AUTO */
+    uint64_t bytes_copied;  /* of those, bytes known to be copied: the first
+                             * sends (sends_by_copy), a copying method, or a
+                             * regular file seen by ZC_AUTO */
     uint64_t pages_punched; /* pages given up to whoever still references
                              * them, replaced by fresh ones */
     uint64_t syscalls;      /* issued by the pool itself (fallocate, pwrite,
                              * fstat); the sends are counted in the ctx */
+    uint64_t sends_by_copy; /* zc_pool_send calls that wrote from the mapping
+                             * to leave the slice writable (billed to
+                             * ZC_READWRITE in the ctx) */
 };
 
 /* zc_pool_new - create a pool of @size bytes (rounded up to pages) in a
@@ -249,7 +257,8 @@ size_t zc_pool_size(const zc_pool *p);
 /* zc_pool_alloc - a slice of @len bytes, contiguous and page-aligned. A
  * range never used, or replaced after it was sent, reads as zeros and takes
  * fresh pages as it is written (through s->data, a page fault each, or by
- * zc_pool_write, none); a range released unsent keeps its pages and bytes.
+ * zc_pool_write, none); a range released without having been sent by
+ * reference keeps its pages and bytes.
  * Return: 0; -EINVAL (len 0 or larger than the pool); -ENOMEM when no free
  * run of pages is large enough (the pool is full: release slices); -EPERM
  * on an attached pool. */
@@ -258,9 +267,13 @@ int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out);
 /* zc_pool_write - copy @len bytes from @buf into the slice at byte @at,
  * with pwrite(2) into the memfd: no page fault and no page table entry for
  * fresh pages, which makes it cheaper than writing through s->data where
- * page faults are dear (virtual machines), at the price of one copy.
+ * page faults are dear (virtual machines), at the price of one copy. A
+ * slice only ever sent by copy is written in place, by memcpy (no syscall)
+ * into the pages that send mapped; the next send of its new content is by
+ * copy again.
  * Return: @len; -EINVAL (outside the slice, or not a slice of this pool);
- * -EBUSY for a sent (frozen) slice: zc_pool_rewrite it first; -ENOMEM. */
+ * -EBUSY for a slice sent by reference (frozen): zc_pool_rewrite it first;
+ * -ENOMEM. */
 ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
                       const void *buf, size_t len);
 
@@ -278,7 +291,8 @@ int zc_pool_freeze(zc_pool *p, const struct zc_slice *s);
 /* zc_pool_rewrite - make a frozen slice writable again: its range is
  * punched out of the memfd and reads as zeros, taking fresh pages as it is
  * written; the old pages stay with the queues that hold them. A slice never
- * frozen is left as it is. Writing to a frozen slice's s->data without
+ * frozen (never sent, or sent only by copy) keeps its pages and bytes; the
+ * next send of either goes by copy again. Writing to a frozen slice's s->data without
  * this call changes bytes in flight: the pool cannot stop it.
  * Return: 0; -EINVAL for a slice not allocated; or fallocate's -errno. */
 int zc_pool_rewrite(zc_pool *p, struct zc_slice *s);
@@ -294,12 +308,23 @@ int zc_pool_release(zc_pool *p, struct zc_slice *s);
  * no SIGPIPE, syscalls counted in @ctx. @method as for zc_transfer, with
  * the pool's memfd as the source: ZC_SENDFILE for sockets and ZC_SPLICE for
  * pipes pass pages by reference; a regular file always receives a copy.
- * Freezes the slice.
+ * With ZC_AUTO, ZC_SENDFILE or ZC_SPLICE, the owner's first sends of a
+ * slice's content, until copy_sends times its length went (partial sends
+ * count their bytes), are write(2) from the mapping instead: a copy, the
+ * slice stays writable. A send by reference freezes the slice; a copy
+ * (this one, a copying method, a file seen by ZC_AUTO) does not.
  * Return: bytes sent; 0 when *pos is at the end of the slice; -EINVAL for
  * a slice not allocated; or zc_transfer()'s errors. */
 ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
                      const struct zc_slice *s, size_t *pos, size_t count,
                      enum zc_method method);
+
+/* zc_pool_set_copy_sends - how many times a slice's content is sent by
+ * copy before it goes by reference and freezes (1 by default: one receiver
+ * never pays for fresh pages, N receivers pay one copy more than N
+ * references). 0: by reference from the first send.
+ * Return: 0; -EINVAL (NULL); -EPERM on an attached pool. */
+int zc_pool_set_copy_sends(zc_pool *p, unsigned k);
 
 /* zc_pool_stats - copy the pool's counters into *out. */
 void zc_pool_stats(const zc_pool *p, struct zc_pool_stats *out);

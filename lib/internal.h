@@ -121,6 +121,12 @@ zc__method_fn zc__m_readwrite, zc__m_mmap, zc__m_sendfile, zc__m_splice,
 ssize_t zc__transfer_stream(zc_ctx *ctx, int out_fd, int in_fd, size_t count,
                             enum zc_method method);
 
+/* zc_transfer() of @count bytes (0 < @count <= SSIZE_MAX: a slice) at @buf in
+ * this process: write(2) until
+ * all went or out_fd stops, with the SIGPIPE guard, billed to ZC_READWRITE
+ * (the kernel copies them). pool.c sends a slice's first copies with it. */
+ssize_t zc__transfer_from_mem(zc_ctx *ctx, int out_fd, const void *buf, size_t count);
+
 /* Per-method teardown, called by zc_ctx_free(). */
 void zc__splice_release(zc_ctx *ctx);
 void zc__uring_release(zc_ctx *ctx);

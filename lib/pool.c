@@ -29,6 +29,26 @@
  * kernel's internal tmpfs has no size limit (memory exhaustion is the OOM
  * killer's, as for any allocation).
  *
+ * Why the first send copies: fresh pages are dear (a punched 64 KiB slice
+ * costs 30 to 80 microseconds to refill on a nested VM, a 64 KiB write 6),
+ * and a slice sent to one receiver only needs none. So the first send of a
+ * slice's content (copy_sends of them, 1 by default) is a write(2) from the
+ * mapping: the kernel copies the bytes, keeps no reference to the pages,
+ * and the slice stays writable, to be written again or reused in place
+ * without a punch. Only a later send goes by reference and freezes it: N
+ * receivers cost one copy, N - 1 references and one replacement. A regular
+ * file always takes a copy (sendfile into a file copies into its page
+ * cache), so sending to one freezes nothing either.
+ *
+ * Which copy: write(2) from the mapping maps the pages (a fault, and page
+ * table entries that a later punch must tear down) and leaves them mapped,
+ * so the next zc_pool_write into them is a memcpy; pread into a bounce
+ * buffer and write copies once more but maps nothing. Where slices go to
+ * one receiver, they are never punched and the mapping pays once; where
+ * they fan out, every slice is punched and mapping it would be paid per
+ * message. The pool goes by what the last slice released did. Either
+ * way the bytes are right: memcpy and pwrite write the same pages.
+ *
  * The pool's mapping is marked MADV_NOHUGEPAGE: punching part of a large
  * folio may zero that part in place when the folio cannot be split, which
  * would change bytes in flight. Order-0 pages are always removed whole. */
@@ -47,6 +67,8 @@
 #define PUNCH_BATCH_PAGES 256u
 /* Slices up to this size fan out by tee (pipe-max-size by default). */
 #define TEE_MAX ((size_t)1 << 20)
+/* A slice's first send goes by copy, unless zc_pool_set_copy_sends says. */
+#define COPY_SENDS_DEFAULT 1u
 /* A pool's page map is one byte a page: keep it sane. */
 #define POOL_MAX_BYTES ((size_t)1 << 40)
 #define POOL_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
@@ -84,6 +106,18 @@ struct zc_pool {
     size_t size, page, npages;
     size_t cursor;          /* next-fit: where the last allocation ended */
     uint8_t *state;         /* enum page_state, one per page (owner only) */
+    /* Bytes of each slice's present content sent by copy, at the slice's
+     * first page (owner only); it goes by reference from copy_sends times
+     * its length on. */
+    uint64_t *copied;
+    unsigned copy_sends;
+    /* Pages a send by copy read through the mapping since they were last
+     * punched: present and mapped, so zc_pool_write may memcpy into them
+     * without a fault (owner only). */
+    uint8_t *mapped;
+    /* The last slice released or rewritten had been sent by reference:
+     * slices here fan out, and their pages are punched before reuse. */
+    bool shared_last;
     struct zc_pool_stats stats;
 };
 
@@ -141,6 +175,7 @@ static int prepare(zc_pool *p, size_t first, size_t n)
             return ret;
         p->stats.pages_punched += j - i;
         set_state(p, i, j - i, PG_FREE);
+        memset(p->mapped + i, 0, j - i);
         i = j;
     }
     return 0;
@@ -284,6 +319,8 @@ ZC_EXPORT void zc_pool_free(zc_pool *p)
     if (p->fd >= 0)
         close(p->fd);
     free(p->state);
+    free(p->copied);
+    free(p->mapped);
     free(p);
 }
 
@@ -302,7 +339,10 @@ ZC_EXPORT int zc_pool_new(zc_pool **out, size_t size)
     p->size = (size + p->page - 1) / p->page * p->page;
     p->npages = p->size / p->page;
     p->state = calloc(p->npages, 1);    /* all PG_FREE */
-    if (!p->state) {
+    p->copied = calloc(p->npages, sizeof(*p->copied));
+    p->mapped = calloc(p->npages, 1);
+    p->copy_sends = COPY_SENDS_DEFAULT;
+    if (!p->state || !p->copied || !p->mapped) {
         ret = -ENOMEM;
         goto fail;
     }
@@ -406,6 +446,7 @@ ZC_EXPORT int zc_pool_alloc(zc_pool *p, size_t len, struct zc_slice *out)
     if (ret < 0)
         return ret;
     set_state(p, first, n, PG_USED);
+    p->copied[first] = 0;
     p->cursor = first + n == p->npages ? 0 : first + n;
     p->stats.allocs++;
     out->off = (off_t)(first * p->page);
@@ -426,6 +467,16 @@ ZC_EXPORT int zc_pool_slice_at(const zc_pool *p, off_t off, size_t len,
     return 0;
 }
 
+static bool all_mapped(const zc_pool *p, const struct zc_slice *s, size_t at, size_t len)
+{
+    size_t from = ((size_t)s->off + at) / p->page, to = ((size_t)s->off + at + len - 1) / p->page;
+
+    for (size_t i = from; i <= to; i++)
+        if (!p->mapped[i])
+            return false;
+    return true;
+}
+
 ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
                                 const void *buf, size_t len)
 {
@@ -439,6 +490,11 @@ ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
     for (size_t i = first; i < first + n; i++)
         if (p->state[i] == PG_FROZEN)
             return -EBUSY;      /* sent: zc_pool_rewrite first */
+    if (len > 0 && all_mapped(p, s, at, len)) {
+        /* Pages a copy send mapped: a memcpy, no syscall, no fault. */
+        memcpy(p->base + s->off + at, buf, len);
+        done = len;
+    }
     while (done < len) {
         ssize_t w;
 
@@ -451,6 +507,7 @@ ZC_EXPORT ssize_t zc_pool_write(zc_pool *p, const struct zc_slice *s, size_t at,
             return w < 0 ? -errno : -EIO;
         done += (size_t)w;
     }
+    p->copied[first] = 0;       /* new content: its first send copies again */
     return (ssize_t)done;
 }
 
@@ -475,9 +532,11 @@ ZC_EXPORT int zc_pool_rewrite(zc_pool *p, struct zc_slice *s)
         return ret;
     for (size_t i = first; i < first + n; i++)
         frozen |= p->state[i] == PG_FROZEN;
+    p->copied[first] = 0;
     if (!frozen)
         return 0;
     forget_range(p, s->off, s->len);
+    p->shared_last = true;
     /* The whole slice goes: a page partly sent is as referenced as one
      * fully sent. The hole reads as zeros, as documented. */
     set_state(p, first, n, PG_STALE);
@@ -500,6 +559,7 @@ ZC_EXPORT int zc_pool_release(zc_pool *p, struct zc_slice *s)
     if (ret < 0)
         return ret;
     forget_range(p, s->off, s->len);
+    p->shared_last = p->state[first] == PG_FROZEN;
     for (size_t i = first; i < first + n; i++)
         p->state[i] = p->state[i] == PG_FROZEN ? PG_STALE : PG_FREE;
     memset(s, 0, sizeof(*s));
@@ -622,12 +682,23 @@ static ssize_t send_by_tee(zc_ctx *ctx, int out_fd, zc_pool *p, const struct zc_
     return n;
 }
 
+/* This send goes by copy (see the top of the file): the owner's slice,
+ * never sent by reference, its content not yet copied copy_sends times,
+ * by a method that would otherwise hand over its pages. */
+static bool copy_first(const zc_pool *p, size_t first, const struct zc_slice *s,
+                       enum zc_method method)
+{
+    return p->owner && p->state[first] == PG_USED &&
+           (method == ZC_AUTO || method == ZC_SENDFILE || method == ZC_SPLICE) &&
+           p->copied[first] < (uint64_t)p->copy_sends * s->len;
+}
+
 ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
                                const struct zc_slice *s, size_t *pos, size_t count,
                                enum zc_method method)
 {
     bool copies = false;
-    size_t first, n;
+    size_t first = 0, n = 0;
     off_t off;
     ssize_t ret;
     int err;
@@ -649,16 +720,40 @@ ZC_EXPORT ssize_t zc_pool_send(zc_ctx *ctx, int out_fd, zc_pool *p,
         return 0;
     if (count > s->len - *pos)
         count = s->len - *pos;
-    /* Frozen before the call: a failed or partial send may still have
-     * queued some pages. */
-    if (p->owner)
-        set_state(p, first, n, PG_FROZEN);
+    if (copy_first(p, first, s, method)) {
+        /* A copy whatever the sink (no fstat), and no reference to the
+         * pages outlives the call. */
+        bool map = !p->shared_last || all_mapped(p, s, *pos, count);
+
+        if (map) {
+            ret = zc__transfer_from_mem(ctx, out_fd, p->base + s->off + (off_t)*pos, count);
+        } else {
+            off = s->off + (off_t)*pos;
+            ret = zc_transfer(ctx, out_fd, p->fd, &off, count, ZC_READWRITE);
+        }
+        if (ret > 0 && map) {
+            size_t from = ((size_t)s->off + *pos) / p->page;
+            size_t to = ((size_t)s->off + *pos + (size_t)ret - 1) / p->page;
+
+            memset(p->mapped + from, 1, to - from + 1);
+        }
+        if (ret > 0) {
+            p->copied[first] += (uint64_t)ret;
+            p->stats.sends_by_copy++;
+        }
+        copies = true;
+        goto done;
+    }
     if (method == ZC_AUTO) {
         method = method_for(p, out_fd, &copies, &err);
         if (err < 0)
             return err;
     }
     copies |= method_copies(method);
+    /* By reference: frozen before the call, as a failed or partial send
+     * may still have queued some pages. A copy leaves the slice writable. */
+    if (p->owner && !copies)
+        set_state(p, first, n, PG_FROZEN);
 
     /* Bytes tee'd for an earlier call are the slice's bytes from hop_pos,
      * whichever fd asked: they go on if this call resumes there. */
@@ -692,6 +787,16 @@ done:
             p->stats.bytes_copied += (uint64_t)ret;
     }
     return ret;
+}
+
+ZC_EXPORT int zc_pool_set_copy_sends(zc_pool *p, unsigned k)
+{
+    if (!p)
+        return -EINVAL;
+    if (!p->owner)
+        return -EPERM;
+    p->copy_sends = k;
+    return 0;
 }
 
 ZC_EXPORT void zc_pool_stats(const zc_pool *p, struct zc_pool_stats *out)

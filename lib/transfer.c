@@ -374,6 +374,17 @@ static ssize_t dispatch(zc_ctx *ctx, const struct fd_pair *pair,
 static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                         size_t count, enum zc_method method, bool in_is_stream);
 
+/* What a transfer moved, or that it failed, in the ctx's stats. */
+static void bill(zc_ctx *ctx, enum zc_method used, ssize_t ret)
+{
+    if (ret > 0) {
+        ctx->stats.bytes += (uint64_t)ret;
+        ctx->stats.method[used].bytes += (uint64_t)ret;
+    } else if (ret < 0 && ret != -EAGAIN) {
+        ctx->stats.method[used].errors++;
+    }
+}
+
 ZC_EXPORT ssize_t zc_transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
                               size_t count, enum zc_method method)
 {
@@ -457,13 +468,7 @@ static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
         ret = dispatch(ctx, pairp, method, out_fd, in_fd, off, count, &used);
     }
     sigpipe_restore(ctx, &guard, ret);
-
-    if (ret > 0) {
-        ctx->stats.bytes += (uint64_t)ret;
-        ctx->stats.method[used].bytes += (uint64_t)ret;
-    } else if (ret < 0 && ret != -EAGAIN) {
-        ctx->stats.method[used].errors++;
-    }
+    bill(ctx, used, ret);
 
     if (own_pos) {
         off_t r = zc__lseek(ctx, in_fd, pos, SEEK_SET);
@@ -485,5 +490,35 @@ static ssize_t transfer(zc_ctx *ctx, int out_fd, int in_fd, off_t *offset,
             return -ESTALE;
         }
     }
+    return ret;
+}
+
+ssize_t zc__transfer_from_mem(zc_ctx *ctx, int out_fd, const void *buf, size_t count)
+{
+    struct sigpipe_guard guard;
+    size_t done = 0;
+    ssize_t ret = 0;
+
+    if (out_fd < 0)
+        return -EBADF;
+    ctx->stats.calls++;
+    ctx->cur = ZC_READWRITE;
+    ctx->saw_epipe = false;
+    sigpipe_block(ctx, &guard);
+    /* Until all went or out_fd stops: a short write on a non-blocking fd is
+     * followed by one that says -EAGAIN, as the readwrite method does. */
+    while (done < count) {
+        ssize_t n = zc__write(ctx, out_fd, (const char *)buf + done, count - done);
+
+        if (n <= 0) {
+            ret = n == 0 ? -EIO : n;
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (done > 0)
+        ret = (ssize_t)done;
+    sigpipe_restore(ctx, &guard, ret);
+    bill(ctx, ZC_READWRITE, ret);
     return ret;
 }

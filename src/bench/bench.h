@@ -268,6 +268,8 @@ enum bench_fanout_method {
     BENCH_FANOUT_POOL,      /* generated once, zc_pool_write into a slice,
                              * sendfile to each */
     BENCH_FANOUT_POOL_MAP,  /* the same, generated through the slice's pointer */
+    BENCH_FANOUT_POOL_REF,  /* pool, by reference from the first send
+                             * (zc_pool_set_copy_sends 0) */
     BENCH_FANOUT_VMSPLICE,  /* vmsplice into a pipe, tee + splice to each */
     BENCH_FANOUT_METHOD_COUNT
 };

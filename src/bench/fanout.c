@@ -4,9 +4,12 @@
  *   write     the message generated in a buffer, write(2) to each receiver:
  *             the kernel copies it N times.
  *   pool      generated once into a small buffer, copied into a zc_pool
- *             slice by zc_pool_write, zc_pool_send (sendfile) to each
- *             receiver: page references, no copy; the slice is released at
- *             once and its pages replaced before reuse.
+ *             slice by zc_pool_write, zc_pool_send to each receiver: the
+ *             first by copy (write from the mapping), the others by page
+ *             reference (sendfile, tee); the slice is released at once, and
+ *             its pages replaced before reuse if a send was by reference.
+ *   pool-ref  the same with zc_pool_set_copy_sends(0): by reference from
+ *             the first receiver, so every message's pages are replaced.
  *   pool-map  the same, but generated straight through the slice's pointer:
  *             no copy, a page fault per fresh page instead.
  *   vmsplice  generated into freshly mapped pages, vmsplice(SPLICE_F_GIFT)
@@ -43,6 +46,7 @@ static const char *const fanout_names[BENCH_FANOUT_METHOD_COUNT] = {
     [BENCH_FANOUT_WRITE] = "write",
     [BENCH_FANOUT_POOL] = "pool",
     [BENCH_FANOUT_POOL_MAP] = "pool-map",
+    [BENCH_FANOUT_POOL_REF] = "pool-ref",
     [BENCH_FANOUT_VMSPLICE] = "vmsplice",
 };
 
@@ -247,6 +251,7 @@ static int sender_init(struct sender *s, const struct bench_fanout_job *job, int
         return s->buf ? 0 : -ENOMEM;
     case BENCH_FANOUT_POOL:
     case BENCH_FANOUT_POOL_MAP:
+    case BENCH_FANOUT_POOL_REF:
         s->buf = malloc((size_t)job->size);
         s->ctx = zc_ctx_new();
         s->how = calloc(n, sizeof(*s->how));
@@ -256,6 +261,8 @@ static int sender_init(struct sender *s, const struct bench_fanout_job *job, int
         zc_ctx_set_flags(s->ctx, ZC_SIGPIPE_HANDLED);
         ret = zc_pool_new(&s->pool, POOL_BYTES > 4 * job->size ? POOL_BYTES
                                                                 : 4 * (size_t)job->size);
+        if (ret == 0 && job->method == BENCH_FANOUT_POOL_REF)
+            ret = zc_pool_set_copy_sends(s->pool, 0);
         /* What each receiver takes, chosen once, as a server would. */
         for (unsigned i = 0; ret == 0 && i < n; i++)
             ret = zc_method_choose(s->ctx, fd[i], zc_pool_fd(s->pool), &s->how[i]);
@@ -307,6 +314,7 @@ int bench_fanout_run_once(const struct bench_fanout_job *job, struct bench_fanou
             break;
         case BENCH_FANOUT_POOL:
         case BENCH_FANOUT_POOL_MAP:
+        case BENCH_FANOUT_POOL_REF:
             ret = send_pool(&snd, k);
             break;
         default:

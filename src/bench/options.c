@@ -62,9 +62,10 @@ void bench_usage(FILE *out)
 "  --plot FILE     also draw FILE.svg or FILE.png with gnuplot\n"
 "  --fanout LIST   instead: one generated message (--size, default 64K) to N\n"
 "                  receivers for each N in LIST (e.g. 1,8,64), by --method\n"
-"                  write, pool, pool-map (zc_pool) and vmsplice (+tee), over --sink unix\n"
-"                  and tcp; adds the copy-on-write measurements (reflink on a\n"
-"                  loop-mounted XFS image when run as root)\n"
+"                  write, pool, pool-map, pool-ref (zc_pool) and vmsplice (+tee),\n"
+"                  over --sink unix and tcp; adds the copy-on-write\n"
+"                  measurements (reflink on a loop-mounted XFS image when run\n"
+"                  as root)\n"
 "  -h, --help      this text\n"
 "\n"
 "With --method and --sink both given, every pair is tried and a method that\n"
@@ -118,7 +119,7 @@ static int parse_list(const char *list, bool methods, bool fanout, uint32_t *mas
 
             if (bench_fanout_method_parse(tok, &m) < 0) {
                 fprintf(stderr, "zcopy bench: unknown --fanout method '%s' "
-                        "(write, pool, pool-map, vmsplice)\n", tok);
+                        "(write, pool, pool-map, pool-ref, vmsplice)\n", tok);
                 ret = -EINVAL;
                 break;
             }

@@ -2,8 +2,9 @@
 # test_bench_fanout.sh - `zcopy bench --fanout 1,2`: one record per method x
 # sink x receiver count, each carrying "method" and "receivers"; every run
 # delivered its bytes unchanged (the receiver checks them, a changed page
-# fails the run); the pool's sends copied nothing while write copied once
-# per receiver; the comparison rows "buffer sharing" and "copy-on-write" are
+# fails the run); write copied once per receiver, the pool once per message
+# (its first receiver) and replaced pages only with two receivers, pool-ref
+# and vmsplice copied nothing; the comparison rows "buffer sharing" and "copy-on-write" are
 # filled; the XFS reflink part ran (root) or says why not. CSV and the
 # table print. No timing is asserted.
 set -eu
@@ -34,9 +35,9 @@ def ok(cond, what):
 
 d = json.load(open(os.path.join(work, "out.json")))
 recs = d["records"]
-ok(len(recs) == 16, "json: 4 methods x 2 sinks x 2 counts = 16 records (got %d)" % len(recs))
+ok(len(recs) == 20, "json: 5 methods x 2 sinks x 2 counts = 20 records (got %d)" % len(recs))
 ok(all("method" in r and "receivers" in r for r in recs), "json: records carry method and receivers")
-ok({r["method"] for r in recs} == {"write", "pool", "pool-map", "vmsplice"}, "json: every method")
+ok({r["method"] for r in recs} == {"write", "pool", "pool-map", "pool-ref", "vmsplice"}, "json: every method")
 ok({r["receivers"] for r in recs} == {1, 2}, "json: every receiver count")
 bad = [(r["method"], r["sink"], r["receivers"], r["error"]) for r in recs if r["status"] != "ok"]
 ok(not bad, "json: every run delivered its bytes unchanged %s" % (bad or ""))
@@ -46,12 +47,18 @@ for r in recs:
     if r["method"] == "write":
         ok(r["copied_per_message"] == 256 * 1024 * r["receivers"],
            "json: write copies once per receiver (%s %d)" % (r["sink"], r["receivers"]))
+    elif r["method"] in ("pool", "pool-map"):
+        ok(r["copied_per_message"] == 256 * 1024,
+           "json: %s copies once, to the first receiver (%s %d)" % (r["method"], r["sink"], r["receivers"]))
+        ok(r["fresh_pages_per_message"] == 0 if r["receivers"] == 1 else r["fresh_pages_per_message"] > 0,
+           "json: %s replaces pages only when a receiver took them by reference (%s %d)"
+           % (r["method"], r["sink"], r["receivers"]))
     else:
         ok(r["copied_per_message"] == 0,
            "json: %s copies nothing (%s %d)" % (r["method"], r["sink"], r["receivers"]))
     ok(r["throughput"] > 0 and r["cpu"] > 0, "json: %s %s %d measured" %
        (r["method"], r["sink"], r["receivers"]))
-pools = [r for r in recs if r["method"] == "pool" and r["status"] == "ok"]
+pools = [r for r in recs if r["method"] == "pool-ref" and r["status"] == "ok"]
 ok(any(r["fresh_pages_per_message"] > 0 for r in pools),
    "json: the pool replaced pages under sent bytes (steady state reached)")
 comp = {c["technique"]: c for c in d["comparison"]}

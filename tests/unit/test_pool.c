@@ -69,21 +69,11 @@ static size_t send_all(zc_ctx *ctx, int out_fd, zc_pool *p, const struct zc_slic
     return pos;
 }
 
-enum reuse { REUSE_REWRITE, REUSE_REALLOC };
-
-/* The hard guarantee: a receiver that has not read yet (tiny receive
- * buffer, not reading) gets the bytes as they were when sent, although the
- * slice is written again or its memory handed out again right after. */
-static void case_in_flight(const char *sink, enum reuse how)
+/* fds[0] (non-blocking) to fds[1], which does not read: a socket with a
+ * 4 KiB receive buffer and a large send buffer, or a pipe of one slice. */
+static void paused_receiver(const char *sink, int fds[2])
 {
-    const char *how_name = how == REUSE_REWRITE ? "rewrite" : "release + alloc";
-    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
-    struct zc_slice s, again;
-    zc_pool *p = NULL;
-    zc_ctx *ctx = zc_ctx_new();
-    int fds[2], small = 4096;
-    size_t queued, rcvd;
-    bool zeroed = true;
+    int small = 4096;
 
     if (!strcmp(sink, "tcp"))
         t_tcp_pair(fds);
@@ -98,12 +88,40 @@ static void case_in_flight(const char *sink, enum reuse how)
         fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
     }
     t_set_nonblock(fds[0], true);
+}
+
+enum reuse { REUSE_REWRITE, REUSE_REALLOC };
+
+/* The hard guarantee: a receiver that has not read yet (tiny receive
+ * buffer, not reading) gets the bytes as they were when sent, although the
+ * slice is written again or its memory handed out again right after. The
+ * slice's first send (a copy) goes to /dev/null, so the receiver's is the
+ * second: by reference. */
+static void case_in_flight(const char *sink, enum reuse how)
+{
+    const char *how_name = how == REUSE_REWRITE ? "rewrite" : "release + alloc";
+    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
+    struct zc_slice s, again;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    int fds[2];
+    size_t queued, rcvd;
+    bool zeroed = true;
+
+    paused_receiver(sink, fds);
 
     /* A pool of exactly one slice: reallocation must return the same range. */
     t_is_int(zc_pool_new(&p, SLICE), 0, "%s, %s: pool created", sink, how_name);
     t_is_int(zc_pool_alloc(p, SLICE, &s), 0, "%s, %s: slice allocated", sink, how_name);
     t_fill_pattern(s.data, SLICE, 12345);
     memcpy(want, s.data, SLICE);
+    {
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+        t_is_int(send_all(ctx, devnull, p, &s, ZC_AUTO), (long long)SLICE,
+                 "%s, %s: first send (by copy) to /dev/null", sink, how_name);
+        close(devnull);
+    }
     queued = send_all(ctx, fds[0], p, &s, ZC_AUTO);
     t_ok(queued > 0, "%s, %s: %zu of %zu bytes queued to a receiver not reading",
          sink, how_name, queued, SLICE);
@@ -150,10 +168,123 @@ static void case_in_flight(const char *sink, enum reuse how)
         zc_pool_stats(p, &st);
         t_is_int(st.pages_punched, SLICE / page_size(),
                  "%s, %s: every page of the sent slice was replaced, once", sink, how_name);
-        t_is_int(st.bytes_copied, 0, "%s, %s: nothing reported copied", sink, how_name);
+        t_is_int(st.bytes_copied, (long long)SLICE + 4096,
+                 "%s, %s: copied: the first send and the new content's first; "
+                 "the receiver's went by reference", sink, how_name);
+        t_is_int(st.sends_by_copy, 2, "%s, %s: two sends by copy", sink, how_name);
     }
     zc_pool_free(p);
     zc_ctx_free(ctx);
+    close(fds[0]);
+    close(fds[1]);
+    free(want);
+    free(got);
+}
+
+/* One receiver: the slice's first send is a copy, so the slice stays
+ * writable in place, with no page replaced, while the receiver (not
+ * reading) still gets the bytes as they were when sent. */
+static void case_copy_first(const char *sink)
+{
+    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
+    struct zc_pool_stats st;
+    struct zc_stats cs;
+    struct zc_slice s, again;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    int fds[2];
+    size_t queued;
+    bool kept = true;
+
+    paused_receiver(sink, fds);
+    zc_pool_new(&p, SLICE);
+    zc_pool_alloc(p, SLICE, &s);
+    t_fill_pattern(s.data, SLICE, 2468);
+    memcpy(want, s.data, SLICE);
+    queued = send_all(ctx, fds[0], p, &s, ZC_AUTO);
+    t_ok(queued > 0, "copy first, %s: %zu bytes queued", sink, queued);
+
+    memset(got, 0xEE, SLICE);
+    zc_pool_stats(p, &st);
+    t_is_int(zc_pool_write(p, &s, 0, got, queued), (long long)queued,
+             "copy first, %s: a slice sent once is written in place (no -EBUSY)", sink);
+    {
+        struct zc_pool_stats after;
+
+        zc_pool_stats(p, &after);
+        t_is_int(after.syscalls - st.syscalls, 0,
+                 "copy first, %s: by memcpy into the pages the copy mapped", sink);
+    }
+    t_is_int(zc_pool_write(p, &s, 0, got, SLICE), (long long)SLICE,
+             "copy first, %s: the whole slice too", sink);
+    t_is_int(read_exact(fds[1], got, queued), (long long)queued,
+             "copy first, %s: receiver drained", sink);
+    t_ok(memcmp(got, want, queued) == 0, "copy first, %s: bytes as they were when sent", sink);
+
+    t_is_int(zc_pool_release(p, &s), 0, "copy first, %s: released", sink);
+    t_is_int(zc_pool_alloc(p, SLICE, &again), 0, "copy first, %s: allocated again", sink);
+    for (size_t i = 0; i < SLICE; i++)
+        kept &= ((uint8_t *)again.data)[i] == 0xEE;
+    t_ok(kept, "copy first, %s: the range kept its pages and bytes (no hole)", sink);
+    zc_pool_stats(p, &st);
+    t_is_int(st.pages_punched, 0, "copy first, %s: no page replaced", sink);
+    t_is_int(st.bytes_copied, (long long)queued, "copy first, %s: stats say copied", sink);
+    t_ok(st.sends_by_copy >= 1, "copy first, %s: %llu sends by copy", sink,
+         (unsigned long long)st.sends_by_copy);
+    zc_ctx_stats(ctx, &cs);
+    t_is_int(cs.method[ZC_READWRITE].bytes, (long long)queued,
+             "copy first, %s: billed to readwrite in the ctx", sink);
+    t_is_int(cs.method[ZC_SENDFILE].bytes + cs.method[ZC_SPLICE].bytes, 0,
+             "copy first, %s: nothing by reference", sink);
+    zc_pool_release(p, &again);
+    zc_pool_free(p);
+    zc_ctx_free(ctx);
+    close(fds[0]);
+    close(fds[1]);
+    free(want);
+    free(got);
+}
+
+/* Where slices fan out (the last one released had been sent by reference)
+ * the first send copies by pread + write, mapping no page: a punch later
+ * has no page table entries to tear down. The receiver gets the bytes, and
+ * the slice stays writable (by pwrite: nothing mapped). */
+static void case_copy_unmapped(void)
+{
+    uint8_t *want = malloc(SLICE), *got = malloc(SLICE);
+    struct zc_pool_stats st, after;
+    struct zc_stats cs;
+    struct zc_slice s;
+    zc_pool *p = NULL;
+    zc_ctx *ctx = zc_ctx_new();
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), fds[2];
+
+    t_pipe(fds);
+    fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
+    zc_pool_new(&p, 2 * SLICE);
+    zc_pool_alloc(p, SLICE, &s);
+    for (int i = 0; i < 2; i++)         /* a copy, then by reference */
+        t_is_int(send_all(ctx, devnull, p, &s, ZC_AUTO), (long long)SLICE,
+                 "unmapped: fan-out send %d", i);
+    zc_pool_release(p, &s);
+    zc_pool_alloc(p, SLICE, &s);
+    t_fill_pattern(want, SLICE, 8642);
+    t_is_int(zc_pool_write(p, &s, 0, want, SLICE), (long long)SLICE, "unmapped: filled");
+    zc_ctx_stats_reset(ctx);
+    t_is_int(send_all(ctx, fds[0], p, &s, ZC_AUTO), (long long)SLICE,
+             "unmapped: first send of the next slice");
+    zc_ctx_stats(ctx, &cs);
+    t_is_int(cs.method[ZC_READWRITE].bytes, (long long)SLICE,
+             "unmapped: by copy (readwrite)");
+    t_is_int(read_exact(fds[1], got, SLICE), (long long)SLICE, "unmapped: drained");
+    t_ok(memcmp(got, want, SLICE) == 0, "unmapped: byte-exact");
+    zc_pool_stats(p, &st);
+    t_is_int(zc_pool_write(p, &s, 0, want, 1), 1, "unmapped: still writable");
+    zc_pool_stats(p, &after);
+    t_is_int(after.syscalls - st.syscalls, 1, "unmapped: by pwrite (no page mapped)");
+    zc_pool_free(p);
+    zc_ctx_free(ctx);
+    close(devnull);
     close(fds[0]);
     close(fds[1]);
     free(want);
@@ -338,8 +469,9 @@ static void case_full(void)
     zc_pool_free(p);
 }
 
-/* Sending resumes at an exact position after -EAGAIN; syscalls are exact. */
-static void case_resume(void)
+/* Sending resumes at an exact position after -EAGAIN, by copy (the slice's
+ * first send, @copy_sends 1) or by reference (0); syscalls are exact. */
+static void case_resume(unsigned copy_sends)
 {
     const size_t pg = page_size();
     uint8_t *got = malloc(SLICE);
@@ -356,6 +488,8 @@ static void case_resume(void)
     fcntl(fds[0], F_SETPIPE_SZ, (int)pg);
     t_set_nonblock(fds[0], true);
     zc_pool_new(&p, SLICE);
+    t_is_int(zc_pool_set_copy_sends(p, copy_sends), 0, "resume: %u sends by copy first",
+             copy_sends);
     zc_pool_alloc(p, SLICE - 10, &s);
     t_fill_pattern(s.data, s.len, 99);
     for (int i = 0; i < 10000 && pos < s.len; i++) {
@@ -390,6 +524,20 @@ static void case_resume(void)
     pos = s.len + 1;
     t_is_int(zc_pool_send(ctx, fds[0], p, &s, &pos, 100, ZC_SPLICE), -EINVAL,
              "resume: a position past the end is -EINVAL");
+    zc_pool_stats(p, &ps);
+    t_is_int(ps.bytes_copied, copy_sends ? (long long)s.len : 0,
+             "resume: copy_sends %u: %s", copy_sends,
+             copy_sends ? "every byte by copy" : "none by copy");
+    t_ok(copy_sends ? ps.sends_by_copy > 1 : ps.sends_by_copy == 0,
+         "resume: %llu partial sends by copy", (unsigned long long)ps.sends_by_copy);
+    {
+        char one = 1;
+
+        t_is_int(zc_pool_write(p, &s, 0, &one, 1), copy_sends ? 1 : -EBUSY,
+                 "resume: copy_sends %u: the slice is %s", copy_sends,
+                 copy_sends ? "still writable" : "frozen");
+        t_fill_pattern(s.data, 1, 99);
+    }
 
     /* The slice was sent whole from its start before: sent again from the
      * start it fans out by tee. Counted exactly: in the ctx the one splice
@@ -399,6 +547,22 @@ static void case_resume(void)
      * into the second. */
     t_set_nonblock(fds[0], false);
     fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
+    for (unsigned i = 0; i < 2 * copy_sends; i++) {
+        /* zc_pool_write made the content new: one more send by copy, then
+         * one by reference, which freezes the slice. */
+        struct zc_pool_stats after;
+
+        zc_pool_stats(p, &ps);
+        pos = 0;
+        t_is_int(zc_pool_send(ctx, fds[0], p, &s, &pos, s.len, ZC_AUTO), (long long)s.len,
+                 "resume: whole send %u", i);
+        t_is_int(read_exact(fds[1], got, s.len), (long long)s.len, "resume: drained");
+        zc_pool_stats(p, &after);
+        t_is_int(after.sends_by_copy - ps.sends_by_copy, i == 0,
+                 "resume: whole send %u %s", i, i == 0 ? "by copy" : "by reference");
+    }
+    if (copy_sends)
+        t_is_int(zc_pool_write(p, &s, 0, got, 1), -EBUSY, "resume: now frozen");
     zc_ctx_set_flags(ctx, ZC_SIGPIPE_HANDLED);
     zc_ctx_stats_reset(ctx);
     zc_pool_stats(p, &ps);
@@ -447,6 +611,7 @@ static void case_fanout(void)
     fcntl(b[0], F_SETPIPE_SZ, (int)page_size());
     t_set_nonblock(b[0], true);
     zc_pool_new(&p, SLICE);
+    zc_pool_set_copy_sends(p, 0);       /* by reference from the first */
     zc_pool_alloc(p, len, &s);
     t_fill_pattern(s.data, len, 31337);
     memcpy(want, s.data, len);
@@ -522,12 +687,25 @@ static void case_file_sink(void)
     zc_pool_alloc(p, 10000, &s);
     t_fill_pattern(s.data, s.len, 0);
     want = t_hash(T_HASH_INIT, s.data, s.len);
-    t_is_int(zc_pool_send(ctx, out, p, &s, &pos, s.len, ZC_AUTO), 10000, "file: sent");
-    got = t_hash_file(out, 0, UINT64_MAX, &got_len);
-    t_ok(got_len == 10000 && got == want, "file: byte-exact");
+    /* The first send is the pool's copy; the second is sendfile into the
+     * file, a copy too: neither freezes the slice. */
+    for (int i = 0; i < 2; i++) {
+        pos = 0;
+        t_is_int(zc_pool_send(ctx, out, p, &s, &pos, s.len, ZC_AUTO), 10000,
+                 "file: sent (%d)", i);
+    }
+    for (int i = 0; i < 2; i++) {
+        got = t_hash_file(out, 10000 * (uint64_t)i, 10000, &got_len);
+        t_ok(got_len == 10000 && got == want, "file: copy %d byte-exact", i);
+    }
     zc_pool_stats(p, &st);
-    t_is_int(st.bytes_copied, 10000, "file: stats say the bytes were copied");
-    t_is_int(st.bytes_sent, 10000, "file: and sent");
+    t_is_int(st.bytes_copied, 20000, "file: stats say the bytes were copied");
+    t_is_int(st.bytes_sent, 20000, "file: and sent");
+    t_is_int(st.sends_by_copy, 1, "file: the first by the pool's copy");
+    t_is_int(zc_pool_write(p, &s, 0, "x", 1), 1, "file: the slice is still writable");
+    t_is_int(zc_pool_release(p, &s), 0, "file: released");
+    zc_pool_stats(p, &st);
+    t_is_int(st.pages_punched, 0, "file: no page replaced");
     zc_pool_free(p);
     zc_ctx_free(ctx);
     close(out);
@@ -631,6 +809,7 @@ static void case_teardown_while_queued(void)
     t_pipe(fds);
     fcntl(fds[0], F_SETPIPE_SZ, (int)SLICE);
     zc_pool_new(&p, 4 * SLICE);
+    zc_pool_set_copy_sends(p, 0);       /* the pipe holds the pool's pages */
     keep = dup(zc_pool_fd(p));          /* to look for its mappings later */
     t_is_int(t_maps_of(keep), 1, "teardown: the pool is mapped once");
     zc_pool_alloc(p, SLICE, &s);
@@ -661,10 +840,14 @@ int main(void)
         case_in_flight(sinks[i], REUSE_REWRITE);
         case_in_flight(sinks[i], REUSE_REALLOC);
     }
+    for (size_t i = 0; i < T_ARRAY_SIZE(sinks); i++)
+        case_copy_first(sinks[i]);
+    case_copy_unmapped();
     case_share();
     case_attach_refuses();
     case_full();
-    case_resume();
+    case_resume(0);
+    case_resume(1);
     case_fanout();
     case_file_sink();
     case_bad_slices();
