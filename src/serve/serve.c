@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -329,6 +330,28 @@ static void wake_all(struct zc_worker *workers, unsigned n)
         zc_worker_wake(&workers[i]);
 }
 
+/* Each worker reopens the access log on its own loop. Say when all of them
+ * write to the new file, so a rotation script (or a test) knows when the old
+ * file is complete; bounded, the main thread has nothing else to do. */
+static void await_log_reopen(struct zc_worker *workers, unsigned n, unsigned gen)
+{
+    unsigned done = 0;
+
+    for (int waited_ms = 0; waited_ms < 2000; waited_ms++) {
+        done = 0;
+        for (unsigned i = 0; i < n; i++)
+            done += atomic_load(&workers[i].log_acked) == gen;
+        if (done == n)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+    }
+    if (done == n)
+        fprintf(stderr, "zcopy serve: access log reopened\n");
+    else
+        fprintf(stderr, "zcopy serve: access log reopened by %u of %u workers so far\n",
+                done, n);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static struct zc_serve_config cfg;
@@ -487,8 +510,11 @@ int cmd_serve(int argc, char **argv)
         int sig = sigwaitinfo(&sigs, NULL);
 
         if (sig == SIGHUP) {
-            atomic_fetch_add(&cfg.log_generation, 1);
+            unsigned gen = atomic_fetch_add(&cfg.log_generation, 1) + 1;
+
             wake_all(workers, started);
+            if (cfg.access_log && strcmp(cfg.access_log, "-"))
+                await_log_reopen(workers, started, gen);
         } else if (sig == SIGTERM || sig == SIGINT) {
             atomic_store(&cfg.stop, true);
             wake_all(workers, started);

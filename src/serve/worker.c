@@ -50,6 +50,7 @@ static void on_wake(struct zc_net_worker *nw)
         w->log_generation = gen;
         if (zc_access_log_reopen(&w->log) < 0)
             fprintf(stderr, "zcopy serve: worker %u: cannot reopen the access log\n", w->id);
+        atomic_store(&w->log_acked, gen);
     }
     if (atomic_load(&w->shared->stop))
         zc_net_worker_begin_stop(nw);

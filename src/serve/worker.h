@@ -66,6 +66,7 @@ struct zc_worker {
     struct zc_fs fs;
     struct zc_access_log log;
     unsigned log_generation;
+    atomic_uint log_acked;          /* the generation this worker reopened for */
     int64_t log_flush_ms;
 
     struct zc_resp_ctx rctx;        /* what response building may see */

@@ -6,6 +6,7 @@ import os
 import pwd
 import re
 import resource
+import select
 import signal
 import socket
 import struct
@@ -264,6 +265,23 @@ LINE = re.compile(r'^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d
                   r'"GET /a\.txt\?q=1 HTTP/1\.1" 200 7 "http://ref/" "zc-test/1\.0 \\x22q\\x22"$')
 
 
+def stderr_says(srv, line, timeout=5):
+    """Read the running server's stderr until @line appears (bounded)."""
+    fd = srv.proc.stderr.fileno()
+    seen = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+            if line in seen:
+                return True
+    return False
+
+
 def test_access_log():
     logdir = make_root()
     log = os.path.join(logdir, "access.log")
@@ -287,7 +305,11 @@ def test_access_log():
            "404 logged")
         os.rename(log, log + ".1")
         os.kill(srv.pid, signal.SIGHUP)
-        ok(wait_for(lambda: os.path.exists(log), timeout=5), "SIGHUP reopened the log")
+        # Each of the 2 workers reopens on its own loop: the server says when
+        # all of them did; before that a request may still land in the old file.
+        ok(stderr_says(srv, b"zcopy serve: access log reopened\n"),
+           "server reports every worker reopened the log")
+        ok(os.path.exists(log), "SIGHUP reopened the log")
         request(srv, "GET", "/a.txt?q=1",
                 headers=[("Referer", "http://ref/"), ("User-Agent", 'zc-test/1.0 "q"')])
         new = wait_for(lambda: lines(log), timeout=5)
