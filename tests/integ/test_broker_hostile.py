@@ -6,6 +6,7 @@ connections closed mid-request, Fetch MaxBytes 0 / negative / huge. Each is
 answered with its error or closes only its connection; the broker goes on and
 creates nothing outside its data directory. Meant to run on the ASan build."""
 import os
+import random
 import socket
 import struct
 import sys
@@ -13,7 +14,7 @@ import sys
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_util import (Broker, Reader, closed_by_peer, connect, fetch_body_v11,  # noqa: E402
-                         kstr, make_dir, metadata_body_v4, parse_fetch_v11,
+                         kbytes, kstr, make_dir, metadata_body_v4, parse_fetch_v11,
                          parse_produce_v7, produce_body, record_batch, recv_response,
                          request)
 from serve_util import done, eq, ok  # noqa: E402
@@ -157,6 +158,44 @@ def main():
         s.sendall(request(FETCH, 11, 14, fetch_body_v11("ok1", 0, 0)))
         top, parts = parse_fetch_v11(recv_response(s)[1])
         eq(parts[0][3], 1, "no half-sent produce was stored")
+        # Mutated requests for every advertised API (groups included), from a
+        # fixed seed: each answered or its connection closed.
+        rng = random.Random(1234)
+        seeds = {k: request(k, v, 20, bytes(rng.randrange(256) for _ in range(60)))
+                 for k, v in ((8, 2), (9, 1), (10, 0), (10, 2), (11, 0), (11, 5), (12, 0),
+                              (13, 0), (14, 0), (15, 0), (16, 0), (19, 0), (20, 0))}
+        i32, i64 = (lambda v: struct.pack(">i", v)), (lambda v: struct.pack(">q", v))
+        seeds[11] = request(11, 5, 20, kstr("g") + i32(6000) + i32(6000) + kstr("") +
+                            kstr(None) + kstr("consumer") + i32(1) + kstr("range") +
+                            kbytes(b"\0\1\0\0\0\1\0\3ok1\0\0\0\0"))
+        seeds[14] = request(14, 3, 20, kstr("g") + i32(1) + kstr("m") + kstr(None) +
+                            i32(1) + kstr("m") + kbytes(b"\0" * 20))
+        seeds[8] = request(8, 7, 20, kstr("g") + i32(-1) + kstr("") + kstr(None) + i32(1) +
+                           kstr("ok1") + i32(1) + i32(0) + i64(1) + i32(-1) + kstr("meta"))
+        seeds[9] = request(9, 5, 20, kstr("g") + i32(1) + kstr("ok1") + i32(2) + i32(0) + i32(1))
+        seeds[15] = request(15, 0, 20, i32(2) + kstr("g") + kstr("h"))
+        seeds[12] = request(12, 3, 20, kstr("g") + i32(1) + kstr("m") + kstr(None))
+        seeds[13] = request(13, 1, 20, kstr("g") + kstr("m"))
+        seeds[10] = request(10, 2, 20, kstr("g") + b"\0")
+        seeds[0] = request(PRODUCE, 7, 20, produce_body("ok1", 0, batch))
+        seeds[1] = request(FETCH, 11, 20, fetch_body_v11("ok1", 0, 0))
+        seeds[3] = request(METADATA, 4, 20, metadata_body_v4(["ok1", "t2"]))
+        for k in (0, 1, 3, 8, 9, 10, 11, 12, 13, 14, 15):
+            eq(answered_or_closed(b, seeds[k], 20)[0], 20, "api %d seed: answered" % k)
+        closed = 0
+        for k, base in seeds.items():
+            for _ in range(40):
+                m = bytearray(base)
+                for _ in range(rng.randrange(1, 6)):
+                    pos = rng.randrange(12, len(m))
+                    m[pos] = rng.choice((0, 0x7f, 0x80, 0xff, rng.randrange(256)))
+                got = answered_or_closed(b, bytes(m), 20)
+                closed += got[0] == "closed"
+                if got[0] not in (20, "closed"):
+                    ok(False, "api %d mutated: odd answer %r" % (k, got[0]))
+        ok(b.alive(), "alive after %d mutated requests (%d closed)" % (40 * len(seeds), closed))
+        s.sendall(request(API_VERSIONS, 0, 21, b""))
+        eq(recv_response(s)[0], 21, "still answering after mutated requests")
         s.close()
         ok(b.alive(), "broker alive")
         eq(b.stop(), 0, "SIGTERM: exit 0 (ASan: no leak report)")
