@@ -13,7 +13,7 @@ import sys
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from broker_util import (Broker, Reader, closed_by_peer, connect, fetch_body_v11,  # noqa: E402
+from broker_util import (Broker, Reader, connect, fetch_body_v11,  # noqa: E402
                          kbytes, kstr, make_dir, metadata_body_v4, parse_fetch_v11,
                          parse_produce_v7, produce_body, record_batch, recv_response,
                          request)

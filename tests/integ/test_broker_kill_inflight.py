@@ -12,11 +12,11 @@ import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from broker_util import Broker, make_dir  # noqa: E402
+from broker_util import Broker, consume_partition, make_dir  # noqa: E402
 from serve_util import done, eq, ok, skip_all, zcopy  # noqa: E402
 
 try:
-    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    from confluent_kafka import Producer
 except ImportError:
     skip_all("python3-confluent-kafka is not installed")
 
@@ -51,24 +51,6 @@ def produce_until_killed(b, acks, tag):
     return acked, killed, i
 
 
-def consume_all(b, n_expected):
-    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "zc-unused",
-                  "enable.auto.commit": False, "enable.partition.eof": True})
-    c.assign([TopicPartition("k", 0, 0)])
-    out, deadline = {}, time.monotonic() + 20
-    while time.monotonic() < deadline:
-        m = c.poll(0.5)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                break
-            continue
-        out[m.offset()] = m.value()
-    c.close()
-    return out
-
-
 def one_case(append, acks, it):
     d = make_dir()
     tag = ("%s/%s/%d" % (append, acks, it)).encode()
@@ -77,7 +59,7 @@ def one_case(append, acks, it):
     ok(killed, "%s: broker killed with messages in flight (%d acked of %d sent)"
        % (tag.decode(), len(acked), sent))
     b = Broker(d, "--append", append).start()
-    got = consume_all(b, len(acked))
+    got = dict(consume_partition(b, "k"))
     missing = [o for o, v in acked.items() if got.get(o) != v]
     eq(missing[:5], [], "%s: every acknowledged message at its offset (%d acked, %d read)"
        % (tag.decode(), len(acked), len(got)))
