@@ -95,6 +95,28 @@ class Broker:
         self.kill()
 
 
+def consume_partition(broker, topic, partition=0, timeout=20):
+    """[(offset, value)] of a partition from offset 0 to its end, read with
+    confluent-kafka (imported here: the raw-protocol tests do not need it)."""
+    import time
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "zc-unused",
+                  "enable.auto.commit": False, "enable.partition.eof": True})
+    c.assign([TopicPartition(topic, partition, 0)])
+    out, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                break
+            continue
+        out.append((m.offset(), m.value()))
+    c.close()
+    return out
+
+
 # --- raw protocol ---------------------------------------------------------
 
 def kstr(s):

@@ -4,15 +4,14 @@ shutdown marker) and after kill -9: every acknowledged message is still
 there and new offsets continue after them."""
 import os
 import sys
-import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from broker_util import Broker, make_dir  # noqa: E402
+from broker_util import Broker, consume_partition, make_dir  # noqa: E402
 from serve_util import done, eq, ok, skip_all  # noqa: E402
 
 try:
-    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    from confluent_kafka import Producer
 except ImportError:
     skip_all("python3-confluent-kafka is not installed")
 
@@ -31,24 +30,6 @@ def produce(b, first, n):
     return acked
 
 
-def consume_all(b):
-    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "zc-unused",
-                  "enable.auto.commit": False, "enable.partition.eof": True})
-    c.assign([TopicPartition("r", 0, 0)])
-    out, deadline = [], time.monotonic() + 20
-    while time.monotonic() < deadline:
-        m = c.poll(0.5)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                break
-            continue
-        out.append((m.offset(), m.value()))
-    c.close()
-    return out
-
-
 def main():
     d = make_dir()
     b = Broker(d).start()
@@ -60,14 +41,14 @@ def main():
        "clean-shutdown marker written")
 
     b = Broker(d).start()
-    eq(consume_all(b), acked, "after SIGTERM: all 500, same offsets")
+    eq(consume_partition(b, "r"), acked, "after SIGTERM: all 500, same offsets")
     more = produce(b, 500, 100)
     eq([o for o, _ in more], list(range(500, 600)), "offsets continue at 500")
     acked += more
     b.kill()                                   # kill -9: no clean shutdown
 
     b = Broker(d).start()
-    eq(consume_all(b), acked, "after kill -9: all 600 acknowledged messages")
+    eq(consume_partition(b, "r"), acked, "after kill -9: all 600 acknowledged messages")
     more = produce(b, 600, 10)
     eq([o for o, _ in more], list(range(600, 610)), "offsets continue at 600")
     eq(b.stop(), 0, "SIGTERM: exit 0")
