@@ -183,6 +183,8 @@ static int send_mem_run(struct zc_sendq *q, int fd)
 
 int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x)
 {
+    uint64_t budget = x->chunk ? x->chunk : UINT64_MAX;
+
     while (q->head < q->tail) {
         struct zc_part *pt = &q->parts[q->head];
         ssize_t n;
@@ -198,7 +200,12 @@ int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x)
                 return ret;
             continue;
         }
-        n = zc_xmit_file(x, fd, pt->fd, &pt->off, pt->len);
+        if (budget == 0)
+            return 1;
+        if (!pt->started && budget < ZC_SENDQ_FIRST_TURN)
+            budget = ZC_SENDQ_FIRST_TURN;
+        pt->started = true;
+        n = zc_xmit_file(x, fd, pt->fd, &pt->off, pt->len < budget ? pt->len : budget);
         if (n < 0)
             return (int)n;
         /* 0: the file ended before the range did, so it was truncated
@@ -208,6 +215,7 @@ int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x)
             return -ENODATA;
         pt->len -= (uint64_t)n;
         q->sent += (uint64_t)n;
+        budget -= (uint64_t)n;
         if (pt->len == 0)
             complete_head(q, true);
     }

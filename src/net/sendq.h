@@ -43,6 +43,7 @@ struct zc_part {
     int fd;                         /* file range: source fd (borrowed) */
     off_t off;                      /* file range: next offset to send */
     uint64_t len;                   /* bytes of this part not yet sent */
+    bool started;                   /* file range: had its first turn */
     zc_part_release_fn *release;    /* optional */
     void *release_arg;
 };
@@ -64,6 +65,7 @@ struct zc_xmit {
     bool warned;                    /* named method refused: said so */
     const char *who;                /* "zcopy serve": message prefix */
     unsigned id;                    /* the worker's, for messages */
+    uint64_t chunk;                 /* file bytes per flush; 0: no limit */
 };
 
 /* zc_xmit_init - @zc borrowed; @method as configured (ZC_AUTO by default);
@@ -79,6 +81,10 @@ ssize_t zc_xmit_file(struct zc_xmit *x, int out_fd, int in_fd, off_t *off,
                      uint64_t len);
 
 #define ZC_SENDQ_INLINE 4
+
+/* A file range's first turn may send this much even when the chunk is
+ * smaller: a body that fits goes in one call, the chunk paces long ones. */
+#define ZC_SENDQ_FIRST_TURN ((uint64_t)2 << 20)
 
 struct zc_sendq {
     struct zc_part *parts;          /* [head, tail) are queued */
@@ -107,11 +113,14 @@ static inline bool zc_sendq_empty(const struct zc_sendq *q)
 }
 
 /* zc_sendq_flush - send queued parts in order to socket @fd until the queue
- * is empty or the socket is full. Parts are released (sent = true) as they
- * complete. Return: 0 when everything was sent, -EAGAIN when the socket is
- * full (wait for ZC_EV_WRITE, then call again), -ENODATA when a file ended
- * before its range did (it was truncated), or another -errno (the
- * connection is broken; clear the queue). */
+ * is empty, the socket is full, or @x->chunk file bytes went out in this
+ * call. Parts are released (sent = true) as they complete. Return: 0 when
+ * everything was sent, 1 when the chunk was used up with more to send (the
+ * socket may still take more: call again once the worker's other
+ * connections had their turn), -EAGAIN when the socket is full (wait for
+ * ZC_EV_WRITE, then call again), -ENODATA when a file ended before its
+ * range did (it was truncated), or another -errno (the connection is
+ * broken; clear the queue). */
 int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x);
 
 /* zc_sendq_clear - release the parts not yet sent (sent = false), empty

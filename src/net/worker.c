@@ -85,6 +85,7 @@ int zc_net_worker_init(struct zc_net_worker *nw, const struct zc_net_worker_conf
      * own sends): the library can skip its guard. */
     zc_ctx_set_flags(nw->zc, ZC_SIGPIPE_HANDLED);
     zc_xmit_init(&nw->xmit, nw->zc, cfg->method, cfg->who, cfg->id);
+    nw->xmit.chunk = cfg->send_chunk;
 
     ret = zc_acceptor_init(&nw->acceptor, &nw->loop, on_accept, has_room, nw);
     if (ret < 0)

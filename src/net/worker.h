@@ -43,6 +43,7 @@ struct zc_net_worker_config {
     const char *who;                /* "zcopy serve": messages' prefix */
     unsigned id;
     enum zc_method method;          /* file ranges: zc_xmit policy */
+    uint64_t send_chunk;            /* file bytes per turn (zc_xmit.chunk) */
     unsigned max_conns;             /* this worker's share; 0: no limit */
     int64_t drain_ms;               /* stop: longest wait for responses */
     const char *busy_reply;         /* to refused connections; NULL: none */

@@ -166,6 +166,12 @@ void zc_conn_run(struct zc_conn *c)
              * dropped after the send timeout, a slow one is not. */
             zc_timer_arm(&w->net.loop, &w->send_timers, &c->timer);
             return;
+        case ZC_SEND_YIELD:
+            /* The socket still takes more, so no edge will come: run again
+             * after the worker's other connections had a turn. */
+            zc_timer_arm(&w->net.loop, &w->send_timers, &c->timer);
+            zc_loop_defer(&w->net.loop, &c->resume);
+            return;
         case ZC_SEND_FAILED:
             zc_conn_log(c);
             zc_conn_close(c);

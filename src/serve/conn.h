@@ -87,7 +87,12 @@ void zc_conn_on_resume(struct zc_loop *loop, struct zc_task *task);
 /* conn.c: the planned response is ready; queue it and move to sending. */
 void zc_conn_start_response(struct zc_conn *c);
 
-enum zc_send_result { ZC_SEND_DONE, ZC_SEND_AGAIN, ZC_SEND_FAILED };
+enum zc_send_result {
+    ZC_SEND_DONE,
+    ZC_SEND_AGAIN,                  /* the socket is full: wait for its edge */
+    ZC_SEND_YIELD,                  /* --send-chunk used: others' turn first */
+    ZC_SEND_FAILED,
+};
 
 /* conn_send.c: queue c->resp's segments in c->out. Return: 0 or -ENOMEM. */
 int zc_conn_queue_response(struct zc_conn *c);

@@ -33,6 +33,8 @@ enum zc_send_result zc_conn_send(struct zc_conn *c)
         return ZC_SEND_DONE;
     if (ret == -EAGAIN)
         return ZC_SEND_AGAIN;
+    if (ret == 1)
+        return ZC_SEND_YIELD;
     /* The file ended before the length we announced: it was truncated
      * under us, so the cached entry must not be reused. */
     if (ret == -ENODATA)

@@ -68,6 +68,10 @@ static void usage(FILE *out)
 "                          0: the kernel's send buffer decides). Small: the worker\n"
 "                          transmits its own bytes, faster for slow readers; large\n"
 "                          or 0: less server CPU per GB for fast readers\n"
+"  --send-chunk SIZE       file bytes one connection sends per turn, after a\n"
+"                          first turn of up to 2M, before the worker turns to\n"
+"                          its others (default 512k; 0: until the socket is\n"
+"                          full). Keeps long bodies from starving the others\n"
 "  --mime-types FILE       Content-Type by extension, from FILE (mime.types\n"
 "                          format; default /etc/mime.types, else built-in)\n"
 "  --default-type TYPE     Content-Type of unknown extensions (default\n"
@@ -119,7 +123,7 @@ enum {
     OPT_LISTEN = 256, OPT_THREADS, OPT_METHOD, OPT_ACCESS_LOG, OPT_INDEX,
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
-    OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT, OPT_MIME_TYPES, OPT_DEFAULT_TYPE, OPT_PRECOMPRESSED,
+    OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT, OPT_SEND_CHUNK, OPT_MIME_TYPES, OPT_DEFAULT_TYPE, OPT_PRECOMPRESSED,
     OPT_CACHE_CONTROL, OPT_MAX_AGE,
 };
 
@@ -141,6 +145,7 @@ static const struct option long_options[] = {
     { "upload", no_argument, NULL, OPT_UPLOAD },
     { "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
     { "notsent-lowat", required_argument, NULL, OPT_NOTSENT_LOWAT },
+    { "send-chunk", required_argument, NULL, OPT_SEND_CHUNK },
     { "mime-types", required_argument, NULL, OPT_MIME_TYPES },
     { "default-type", required_argument, NULL, OPT_DEFAULT_TYPE },
     { "precompressed", required_argument, NULL, OPT_PRECOMPRESSED },
@@ -303,6 +308,12 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             cfg->notsent_lowat = (int)lowat;
             break;
         }
+        case OPT_SEND_CHUNK:
+            if (zc_cli_parse_size(optarg, &cfg->send_chunk) < 0) {
+                fprintf(stderr, "zcopy serve: bad --send-chunk '%s'\n", optarg);
+                return -1;
+            }
+            break;
         default:
             usage(stderr);
             return -1;
@@ -371,7 +382,8 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 4096, .header_timeout_ms = 10000,
         .keepalive_timeout_ms = 60000, .send_timeout_ms = 60000,
         .cache_valid_ms = 1000, .cache_entries = 1024, .drain_timeout_ms = 10000,
-        .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10, .resp.expires_s = -1,
+        .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10,
+        .send_chunk = 512 << 10, .resp.expires_s = -1,
     };
     if (parse_options(argc, argv, &cfg, &so) < 0)
         return 2;

@@ -38,6 +38,7 @@ struct zc_serve_config {
     unsigned cache_entries;         /* per worker; 0 disables the cache */
     int64_t drain_timeout_ms;       /* SIGTERM: longest wait for responses */
     int notsent_lowat;              /* TCP_NOTSENT_LOWAT per client; 0: not set */
+    uint64_t send_chunk;            /* file bytes per turn; 0: no limit */
     struct zc_http_limits limits;
     const struct zc_mime *mime;
     struct zc_resp_opts resp;       /* caching headers, precompressed */

@@ -3,9 +3,11 @@
  * -EAGAIN and the next flush resumes at exactly the next byte, and each
  * part's release callback runs exactly once: with sent = true after its
  * last byte left, or sent = false when the queue is cleared (connection
- * closed) before that. */
+ * closed) before that; a chunk bound gives the socket up after that many
+ * file bytes and the next flush goes on where it stopped. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -244,6 +246,96 @@ static void test_truncated_file_and_growth(zc_ctx *zc)
     close(fd);
 }
 
+/* Reads a socket to EOF into a buffer, on its own thread. */
+struct collector {
+    pthread_t thread;
+    int fd;
+    char *buf;
+    size_t cap, len;
+};
+
+static void *collect_main(void *arg)
+{
+    struct collector *c = arg;
+    ssize_t n;
+
+    while (c->len < c->cap && (n = read(c->fd, c->buf + c->len, c->cap - c->len)) > 0)
+        c->len += (size_t)n;
+    return NULL;
+}
+
+/* x->chunk bounds the file bytes of one flush: it returns 1 with the rest
+ * still queued, and the next flush goes on at the next byte. A file part's
+ * first turn may send ZC_SENDQ_FIRST_TURN (a body that fits goes in one
+ * call); memory parts do not count. The sender blocks, so a turn is cut
+ * only by the chunk, never by a full socket. */
+static void test_chunk_turns(zc_ctx *zc)
+{
+    static const char head[7] = "HEADER:";
+    const uint64_t rest = 200000, fsize = ZC_SENDQ_FIRST_TURN + rest, chunk = 65536;
+    struct collector col = { .cap = fsize + sizeof(head) + 1 };
+    struct zc_sendq q;
+    struct zc_xmit x;
+    int fd = t_pattern_file(fsize, false, NULL), sp[2], ret = 0, turns = 0;
+    bool exact = true, same = true;
+
+    t_tcp_pair(sp);
+    col.fd = sp[1];
+    col.buf = malloc(col.cap);
+    if (!col.buf || pthread_create(&col.thread, NULL, collect_main, &col) != 0)
+        abort();
+    zc_xmit_init(&x, zc, ZC_AUTO, "test", 0);
+    x.chunk = chunk;
+    zc_sendq_init(&q);
+    zc_sendq_push_mem(&q, head, sizeof(head), NULL, NULL);
+    zc_sendq_push_file(&q, fd, 0, fsize, NULL, NULL);
+    while (turns < 100) {
+        uint64_t before = q.sent, want;
+
+        ret = zc_sendq_flush(&q, sp[0], &x);
+        turns++;
+        if (ret != 1)
+            break;
+        want = turns == 1 ? sizeof(head) + ZC_SENDQ_FIRST_TURN : chunk;
+        if (q.sent - before != want)
+            exact = false;
+    }
+    shutdown(sp[0], SHUT_WR);
+    pthread_join(col.thread, NULL);
+    t_is_int(ret, 0, "the last turn empties the queue");
+    t_is_int(turns, 5, "2 MiB in the first turn, then 200000 bytes in 64 KiB turns: 5");
+    t_ok(exact, "each turn before the last sent exactly its allowance");
+    t_ok(col.len == fsize + sizeof(head) && memcmp(col.buf, head, sizeof(head)) == 0,
+         "the peer got every byte (%zu)", col.len);
+    for (uint64_t i = 0; i < fsize && col.len == fsize + sizeof(head); i++)
+        if ((uint8_t)col.buf[sizeof(head) + i] != t_pattern_byte(i)) {
+            same = false;
+            break;
+        }
+    t_ok(same, "in order, none twice or skipped");
+
+    close(sp[0]);
+    close(sp[1]);
+
+    /* A body shorter than the first turn goes in one flush. */
+    t_tcp_pair(sp);
+    col.fd = sp[1];
+    col.len = 0;
+    if (pthread_create(&col.thread, NULL, collect_main, &col) != 0)
+        abort();
+    zc_sendq_push_file(&q, fd, 0, 300000, NULL, NULL);
+    ret = zc_sendq_flush(&q, sp[0], &x);
+    shutdown(sp[0], SHUT_WR);
+    pthread_join(col.thread, NULL);
+    t_is_int(ret, 0, "300000 bytes with a 64 KiB chunk: one turn");
+    t_ok(col.len == 300000, "all of them (%zu)", col.len);
+    zc_sendq_free(&q);
+    free(col.buf);
+    close(sp[0]);
+    close(sp[1]);
+    close(fd);
+}
+
 static void test_xmit_policy(zc_ctx *zc)
 {
     struct zc_xmit x;
@@ -280,6 +372,7 @@ int main(void)
     test_parts_in_order_with_eagain(zc);
     test_clear_on_close(zc);
     test_truncated_file_and_growth(zc);
+    test_chunk_turns(zc);
     test_xmit_policy(zc);
     zc_ctx_free(zc);
     return t_done();
