@@ -109,12 +109,12 @@ class Server:
                 self.proc.wait()
 
 
-def nginx_conf(tmp, root, port):
+def nginx_conf(tmp, root, port, workers):
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""daemon off;
 master_process on;
-worker_processes auto;
+worker_processes {workers};
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log error;
 events {{ worker_connections 4096; }}
@@ -199,7 +199,9 @@ def main():
                     help="run length for files over 1 MiB (a 256 MiB body takes "
                          "~0.1-0.3 s under wrk: short runs measure a handful)")
     ap.add_argument("--sizes", default="4K,64K,1M,256M")
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="zcopy's worker threads and nginx's worker processes "
+                         "(default: cores; lighttpd always runs one process)")
     ap.add_argument("--no-lighttpd", action="store_true")
     ap.add_argument("--clients", default="wrk,fast",
                     help="wrk (8 KiB reads), fast (bench/fastget, 1 MiB reads)")
@@ -258,7 +260,7 @@ def main():
             sys.exit(f"bench: --variant wants NAME=[VAR=VALUE...] PROG [ARGS], not {v!r}")
         servers.append(zcopy_server(name, words[0], words[1:], env))
     servers += [
-        Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, nport),
+        Server("nginx", ["/usr/sbin/nginx", "-c", nginx_conf(tmp, root, nport, args.threads),
                          "-p", tmp], nport, lambda pid: [pid] + children(pid)),
     ]
     if not args.no_lighttpd and os.path.exists("/usr/sbin/lighttpd"):
