@@ -202,7 +202,9 @@ int zc_sendq_flush(struct zc_sendq *q, int fd, struct zc_xmit *x)
         }
         if (budget == 0)
             return 1;
-        if (!pt->started && budget < ZC_SENDQ_FIRST_TURN)
+        /* The larger first turn once per flush: a response of many short
+         * ranges must not get it for each. */
+        if (!pt->started && budget == x->chunk && budget < ZC_SENDQ_FIRST_TURN)
             budget = ZC_SENDQ_FIRST_TURN;
         pt->started = true;
         n = zc_xmit_file(x, fd, pt->fd, &pt->off, pt->len < budget ? pt->len : budget);

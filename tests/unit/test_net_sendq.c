@@ -278,6 +278,7 @@ static void test_chunk_turns(zc_ctx *zc)
     struct zc_xmit x;
     int fd = t_pattern_file(fsize, false, NULL), sp[2], ret = 0, turns = 0;
     bool exact = true, same = true;
+    uint64_t at_start;
 
     t_tcp_pair(sp);
     col.fd = sp[1];
@@ -329,6 +330,31 @@ static void test_chunk_turns(zc_ctx *zc)
     pthread_join(col.thread, NULL);
     t_is_int(ret, 0, "300000 bytes with a 64 KiB chunk: one turn");
     t_ok(col.len == 300000, "all of them (%zu)", col.len);
+    close(sp[0]);
+    close(sp[1]);
+
+    /* Many short ranges (multipart/byteranges): the first turn's 2 MiB is
+     * for the flush, not for each range. */
+    t_tcp_pair(sp);
+    col.fd = sp[1];
+    col.len = 0;
+    col.cap = 3000000;
+    col.buf = realloc(col.buf, col.cap);
+    if (!col.buf || pthread_create(&col.thread, NULL, collect_main, &col) != 0)
+        abort();
+    for (int i = 0; i < 30; i++)
+        zc_sendq_push_file(&q, fd, (off_t)(i % 20) * 100000, 100000, NULL, NULL);
+    at_start = q.sent;
+    ret = zc_sendq_flush(&q, sp[0], &x);
+    t_is_int(ret, 1, "30 ranges of 100000 bytes: the first flush ends a turn");
+    t_ok(q.sent - at_start <= ZC_SENDQ_FIRST_TURN,
+         "after at most the first turn's 2 MiB (%llu)",
+         (unsigned long long)(q.sent - at_start));
+    while (ret == 1)
+        ret = zc_sendq_flush(&q, sp[0], &x);
+    shutdown(sp[0], SHUT_WR);
+    pthread_join(col.thread, NULL);
+    t_ok(ret == 0 && col.len == 3000000, "then the rest, in turns (%zu)", col.len);
     zc_sendq_free(&q);
     free(col.buf);
     close(sp[0]);
