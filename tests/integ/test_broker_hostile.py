@@ -59,7 +59,10 @@ def metadata_topic_errors(body):
 
 
 def main():
-    d = make_dir()
+    # The data directory inside a parent of its own: /tmp is shared with
+    # tests running in parallel, whose files would look like escapes.
+    d = os.path.join(make_dir(), "data")
+    os.mkdir(d)
     parent_before = set(os.listdir(os.path.dirname(d)))
     with Broker(d) as b:
         s = connect(b)
