@@ -5,6 +5,7 @@
  * still held, both append modes giving the same bytes, bad batches refused
  * with nothing appended. */
 #include <dirent.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -411,6 +412,10 @@ struct thread_arg {
     int64_t sum;
 };
 
+/* Set once every appender has returned: readers run until then and one pass
+ * after, so "readers got ranges" does not depend on how threads were scheduled. */
+static atomic_bool appenders_done;
+
 static void *appender(void *arg)
 {
     struct thread_arg *a = arg;
@@ -432,9 +437,13 @@ static void *reader(void *arg)
     struct thread_arg *a = arg;
     struct zc_log_partition *p = zc_log_partition(a->log, "t0", 0);
 
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0, last_pass = 0; i < 200 || !last_pass; i++) {
         struct zc_log_range r;
-        int64_t end = zc_log_end_offset(p);
+        int64_t end;
+
+        if (i >= 200)
+            last_pass = atomic_load(&appenders_done);
+        end = zc_log_end_offset(p);
 
         if (end > 0 && zc_log_read(p, i % end, 10000, true, &r) == 0) {
             a->sum += r.len > 0;
@@ -459,7 +468,10 @@ static void test_threads(void)
         args[i] = (struct thread_arg){ log, i, 0 };
         pthread_create(&th[i], NULL, i < 4 ? appender : reader, &args[i]);
     }
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    atomic_store(&appenders_done, true);
+    for (int i = 4; i < 6; i++)
         pthread_join(th[i], NULL);
     t_is_int(zc_log_end_offset(zc_log_partition(log, "t0", 0)), 1200, "threads: t0 has 2 x 300 x 2 records");
     t_is_int(zc_log_end_offset(zc_log_partition(log, "t1", 0)), 1200, "threads: t1 too");
