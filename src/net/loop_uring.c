@@ -527,8 +527,8 @@ static int enable(struct uring_state *s)
      * it: the register call itself. */
     if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
         return -errno;
-    /* One fd lookup less per enter; optional. */
-    (void)io_uring_register_ring_fd(&s->ring);
+    /* No io_uring_register_ring_fd: registrations belong to the thread,
+     * and the ring is torn down by another one (zc_net_worker_destroy). */
     s->enabled = true;
     return 0;
 }
