@@ -100,6 +100,7 @@ struct uring_io {
     struct link fire;               /* to report at the next poll */
     struct link level;              /* READ reported, level-triggered: again
                                      * at the next poll while unread */
+    struct link resync;             /* an arm or cancel found no SQE: retry */
     unsigned fire_events;
     uint64_t fired_gen;             /* poll generation of its fired[] slot */
     int fired_slot;
@@ -127,7 +128,7 @@ struct uring_state {
     int next_bid[BUF_COUNT];
     unsigned free_bufs;
     uint64_t gen;
-    struct link all, starved, fire, level;
+    struct link all, starved, fire, level, resync;
 };
 
 static void link_init(struct link *l)
@@ -257,6 +258,14 @@ static void sync_io(struct uring_state *s, struct uring_io *u)
         u->poll_mask = mask;
         u->poll_multi = multi;
     }
+    /* The SQ was full and could not be submitted: try again next poll. */
+    if (((want_recv && !u->recv_armed) || (!want_recv && u->recv_armed && !u->recv_cancelling) ||
+         (want_accept && !u->accept_armed) ||
+         (!want_accept && u->accept_armed && !u->accept_cancelling) ||
+         (!u->poll_armed && mask) ||
+         (u->poll_armed && !u->poll_cancelling && (mask != u->poll_mask || multi != u->poll_multi))) &&
+        !linked(&u->resync))
+        link_add(&s->resync, &u->resync);
 }
 
 static void drop_queue(struct uring_state *s, struct uring_io *u)
@@ -278,6 +287,7 @@ static void maybe_free(struct uring_io *u)
     if (u->io || u->recv_armed || u->accept_armed || u->poll_armed)
         return;
     link_del(&u->all);
+    link_del(&u->resync);
     free(u);
 }
 
@@ -325,6 +335,7 @@ static int uring_init(struct zc_loop *loop)
     link_init(&s->starved);
     link_init(&s->fire);
     link_init(&s->level);
+    link_init(&s->resync);
     ret = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
     if (ret < 0) {
         free(s);
@@ -395,6 +406,7 @@ static int uring_watch(struct zc_loop *loop, struct zc_io *io, unsigned old,
         link_init(&u->starved);
         link_init(&u->fire);
         link_init(&u->level);
+        link_init(&u->resync);
         link_add(&s->all, &u->all);
         io->backend_io = u;
     }
@@ -543,6 +555,14 @@ static int uring_poll(struct zc_loop *loop, int timeout_ms)
     if (!s->enabled && (ret = enable(s)) < 0)
         return ret;
     s->gen++;
+    while (linked(&s->resync)) {
+        struct uring_io *u = OWNER(s->resync.next, resync);
+
+        link_del(&u->resync);
+        sync_io(s, u);
+        if (linked(&u->resync))
+            break;                      /* still no room: next time */
+    }
     /* Buffers came back: those that found none try again. */
     while (linked(&s->starved) && s->free_bufs >= BUF_COUNT / 4) {
         struct uring_io *u = OWNER(s->starved.next, starved);

@@ -71,6 +71,7 @@ while ! grep -q "kafka://" "$tmp/broker.out" 2>/dev/null; do
     sleep 0.1
 done
 addr=$(sed -n 's|.*kafka://\([^ ]*\) .*|\1|p' "$tmp/broker.out")
+echo "# $(cat "$tmp/broker.out")"
 
 cat > "$tmp/test.conf" <<EOF
 bootstrap.servers=$addr
