@@ -45,6 +45,8 @@ static const char usage_text[] =
 "  --flush POLICY          none (page cache, Kafka's default), roll, every\n"
 "                          (fsync before acknowledging), or MS (every MS ms)\n"
 "  --threads N             worker threads (default: one per core)\n"
+"  --loop epoll|uring      event loop: epoll (default) or io_uring completions\n"
+"                          (falls back to epoll where io_uring is refused)\n"
 "  --user NAME             drop privileges to NAME after opening the listeners\n"
 "  --group-initial-delay MS  an empty group's first rebalance waits MS for more\n"
 "                          members (default 3000, as Kafka; 0: none)\n"
@@ -60,6 +62,7 @@ struct options {
     struct zc_listen_addr listen;
     bool advertise_set;
     enum zc_method fetch_method;
+    const char *loop;                   /* --loop: event loop backend */
     unsigned threads;
     const char *user;
     struct zc_group_config groups;
@@ -68,7 +71,7 @@ struct options {
 enum {
     OPT_LISTEN = 256, OPT_ADVERTISE, OPT_PARTITIONS, OPT_NO_AUTO, OPT_SEGMENT,
     OPT_RET_BYTES, OPT_RET_MS, OPT_MAX_MSG, OPT_APPEND, OPT_FETCH, OPT_FLUSH,
-    OPT_THREADS, OPT_USER, OPT_GROUP_DELAY, OPT_GROUP_MIN_SESSION,
+    OPT_THREADS, OPT_LOOP, OPT_USER, OPT_GROUP_DELAY, OPT_GROUP_MIN_SESSION,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +87,7 @@ static const struct option long_opts[] = {
     { "fetch-method", required_argument, NULL, OPT_FETCH },
     { "flush", required_argument, NULL, OPT_FLUSH },
     { "threads", required_argument, NULL, OPT_THREADS },
+    { "loop", required_argument, NULL, OPT_LOOP },
     { "user", required_argument, NULL, OPT_USER },
     { "group-initial-delay", required_argument, NULL, OPT_GROUP_DELAY },
     { "group-min-session", required_argument, NULL, OPT_GROUP_MIN_SESSION },
@@ -199,6 +203,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             } else {
                 return bad("--flush (none, roll, every or MS)", optarg);
             }
+            break;
+        case OPT_LOOP:
+            if (!zc_loop_backend_named(optarg))
+                return bad("--loop (epoll or uring)", optarg);
+            o->loop = optarg;
             break;
         case OPT_THREADS:
             if (zc_cli_parse_int(optarg, 1, MAX_THREADS, &n) < 0)
@@ -335,7 +344,7 @@ int cmd_broker(int argc, char **argv)
             goto out;
         }
         inited++;
-        ret = zc_bworker_init(&ws.v[t], &b, t, o.fetch_method, &stop, &fd, 1);
+        ret = zc_bworker_init(&ws.v[t], &b, t, o.fetch_method, o.loop, &stop, &fd, 1);
         if (ret < 0) {
             fprintf(stderr, WHO ": worker %u: %s\n", t, strerror(-ret));
             goto out;
@@ -363,10 +372,10 @@ int cmd_broker(int argc, char **argv)
         started++;
     }
     if (started == o.threads) {
-        printf(WHO ": kafka://%s (data %s, %u thread%s, append %s, fetch %s)\n", url,
-               o.cfg.dir, o.threads, o.threads == 1 ? "" : "s",
+        printf(WHO ": kafka://%s (data %s, %u thread%s, append %s, fetch %s, loop %s)\n",
+               url, o.cfg.dir, o.threads, o.threads == 1 ? "" : "s",
                o.cfg.log.append_mode == ZC_LOG_APPEND_MMAP ? "mmap" : "write",
-               zc_method_name(o.fetch_method));
+               zc_method_name(o.fetch_method), zc_loop_backend_name(&ws.v[0].nw.loop));
         fflush(stdout);
         status = 0;
         for (;;) {

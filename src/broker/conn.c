@@ -452,13 +452,14 @@ static const struct zc_net_worker_ops ops = {
 };
 
 int zc_bworker_init(struct zc_bworker *w, struct zc_broker *b, unsigned id,
-                    enum zc_method fetch_method, atomic_bool *stop,
+                    enum zc_method fetch_method, const char *loop, atomic_bool *stop,
                     const int *listen_fds, unsigned nfds)
 {
     struct zc_net_worker_config cfg = {
         .who = "zcopy broker",
         .id = id,
         .method = fetch_method,
+        .loop = loop,
         .drain_ms = 5000,
     };
 

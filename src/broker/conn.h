@@ -27,7 +27,7 @@ struct zc_bworker {
 /* zc_bworker_init - a worker on @listen_fds (taken, closed on every path).
  * Return: 0 or -errno; call zc_bworker_destroy either way. */
 int zc_bworker_init(struct zc_bworker *w, struct zc_broker *b, unsigned id,
-                    enum zc_method fetch_method, atomic_bool *stop,
+                    enum zc_method fetch_method, const char *loop, atomic_bool *stop,
                     const int *listen_fds, unsigned nfds);
 void zc_bworker_destroy(struct zc_bworker *w);
 

@@ -2,6 +2,7 @@
  * timers, run deferred tasks (see loop.h). Calls the OS only through
  * loop->backend, plus recv()/accept4() for readiness backends. */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -84,6 +85,25 @@ ssize_t zc_loop_recv(struct zc_loop *loop, struct zc_io *io, void *buf, size_t c
         n = recv(io->fd, buf, cap, 0);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
+}
+
+size_t zc_loop_queued(struct zc_loop *loop, struct zc_io *io)
+{
+    return loop->backend->queued ? loop->backend->queued(loop, io) : 0;
+}
+
+const struct zc_loop_backend *zc_loop_backend_named(const char *name)
+{
+    if (!strcmp(name, zc_loop_backend_epoll.name))
+        return &zc_loop_backend_epoll;
+    if (!strcmp(name, zc_loop_backend_uring.name))
+        return &zc_loop_backend_uring;
+    return NULL;
+}
+
+const char *zc_loop_backend_name(const struct zc_loop *loop)
+{
+    return loop->backend ? loop->backend->name : "none";
 }
 
 int zc_loop_accept(struct zc_loop *loop, struct zc_io *io,

@@ -49,6 +49,7 @@ struct zc_io {
     int fd;
     zc_io_fn *on_event;
     unsigned interest;              /* ZC_EV_* as registered (the core's) */
+    void *backend_io;               /* the backend's state for this fd */
 };
 
 /* A deferred task: runs once, after the current batch of events and timers
@@ -95,8 +96,9 @@ struct zc_loop {
  * Return: 0 or -errno (the backend could not be created). */
 int zc_loop_init(struct zc_loop *loop);
 
-/* zc_loop_init_backend - the same with a named backend (tests, and later
- * a --loop option). Return: 0 or -errno. */
+/* zc_loop_init_backend - the same with a given backend (tests, --loop).
+ * Return: 0 or -errno (uring: -EPERM or -ENOSYS where io_uring is refused
+ * or not built in, -EINVAL on kernels before 6.1). */
 int zc_loop_init_backend(struct zc_loop *loop, const struct zc_loop_backend *b);
 
 /* zc_loop_destroy - release the backend. Registered fds are not closed
@@ -116,6 +118,19 @@ int zc_loop_del(struct zc_loop *loop, struct zc_io *io);
  * completed into). Return: bytes (> 0), 0 at end of stream, -EAGAIN when
  * nothing is waiting (wait for ZC_EV_READ), or -errno. EINTR is retried. */
 ssize_t zc_loop_recv(struct zc_loop *loop, struct zc_io *io, void *buf, size_t cap);
+
+/* zc_loop_queued - bytes a completion backend already took from @io's
+ * socket and zc_loop_recv would return before anything still in the
+ * socket (0 for a readiness backend). A caller that reads the socket
+ * itself (splice) takes these first, with zc_loop_recv, to keep order. */
+size_t zc_loop_queued(struct zc_loop *loop, struct zc_io *io);
+
+/* zc_loop_backend_named - the backend called @name ("epoll", "uring"), or
+ * NULL if there is none by that name. */
+const struct zc_loop_backend *zc_loop_backend_named(const char *name);
+
+/* zc_loop_backend_name - the name of the backend @loop runs on. */
+const char *zc_loop_backend_name(const struct zc_loop *loop);
 
 /* zc_loop_accept - take one pending connection of listener @io as a
  * non-blocking, close-on-exec fd; the peer's address into @peer/@plen.

@@ -7,8 +7,8 @@
  * epoll_wait translated to ZC_EV_* bits, recv/accept are NULL so the core
  * uses recv() and accept4() directly on ready fds.
  *
- * How a completion backend (io_uring) implements the same table, without
- * any change to the code above the loop (HTTP, Kafka):
+ * How the completion backend (loop_uring.c) implements the same table,
+ * without any change to the code above the loop (HTTP, Kafka):
  *  - watch(): for a listener with ZC_EV_READ, submit one multishot
  *    IORING_OP_ACCEPT; for a connection with ZC_EV_READ, a multishot
  *    IORING_OP_RECV with IOSQE_BUFFER_SELECT from a provided-buffer ring;
@@ -67,12 +67,17 @@ struct zc_loop_backend {
     ssize_t (*recv)(struct zc_loop *loop, struct zc_io *io, void *buf, size_t cap);
     int (*accept)(struct zc_loop *loop, struct zc_io *io,
                   struct sockaddr_storage *peer, socklen_t *plen);
+
+    /* Optional (NULL: 0). Same contract as zc_loop_queued. */
+    size_t (*queued)(struct zc_loop *loop, struct zc_io *io);
 };
 
 /* watch() operations. */
 enum { ZC_WATCH_ADD, ZC_WATCH_MOD, ZC_WATCH_DEL };
 
-/* The backends this build has. */
+/* The backends this build has (uring's init fails with -ENOSYS when built
+ * without liburing). */
 extern const struct zc_loop_backend zc_loop_backend_epoll;
+extern const struct zc_loop_backend zc_loop_backend_uring;
 
 #endif /* ZC_NET_LOOP_BACKEND_H */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "net/worker.h"
+#include "net/loop_backend.h"
 
 /* While stopping, how often the loop looks at the connection count. */
 #define STOP_POLL_MS 100
@@ -62,6 +63,27 @@ static void on_accept(struct zc_acceptor *a, int fd, const struct sockaddr_stora
     nw->ops->on_accept(nw, fd, peer);
 }
 
+/* The loop on the backend the program asked for; io_uring refused (seccomp,
+ * a kernel before 6.1, a build without liburing) falls back to epoll, once
+ * said on stderr. */
+static int init_loop(struct zc_net_worker *nw)
+{
+    const struct zc_loop_backend *b =
+        zc_loop_backend_named(nw->cfg.loop ? nw->cfg.loop : "epoll");
+    int ret;
+
+    if (!b)
+        return -EINVAL;
+    ret = zc_loop_init_backend(&nw->loop, b);
+    if (ret < 0 && b != &zc_loop_backend_epoll) {
+        if (nw->cfg.id == 0)
+            fprintf(stderr, "%s: --loop %s: %s; using epoll\n", nw->cfg.who, b->name,
+                    strerror(-ret));
+        ret = zc_loop_init(&nw->loop);
+    }
+    return ret;
+}
+
 int zc_net_worker_init(struct zc_net_worker *nw, const struct zc_net_worker_config *cfg,
                        const struct zc_net_worker_ops *ops, const int *listen_fds,
                        unsigned nfds)
@@ -73,7 +95,7 @@ int zc_net_worker_init(struct zc_net_worker *nw, const struct zc_net_worker_conf
     nw->cfg = *cfg;
     nw->ops = ops;
     nw->wake_fd = -1;
-    ret = zc_loop_init(&nw->loop);
+    ret = init_loop(nw);
     if (ret < 0)
         goto fail;
     nw->zc = zc_ctx_new();

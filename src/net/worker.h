@@ -44,6 +44,7 @@ struct zc_net_worker_config {
     unsigned id;
     enum zc_method method;          /* file ranges: zc_xmit policy */
     uint64_t send_chunk;            /* file bytes per turn (zc_xmit.chunk) */
+    const char *loop;               /* loop backend name; NULL: "epoll" */
     unsigned max_conns;             /* this worker's share; 0: no limit */
     int64_t drain_ms;               /* stop: longest wait for responses */
     const char *busy_reply;         /* to refused connections; NULL: none */

@@ -84,6 +84,18 @@ static void forget_cached(struct zc_worker *w, const struct zc_http_req *q)
     }
 }
 
+/* Body bytes the loop backend holds: copied out and written, up to the
+ * body's end (what follows is the next request's). Return: bytes, or -errno. */
+static ssize_t receive_queued(struct zc_conn *c)
+{
+    char buf[16384];
+    uint64_t left = c->upload.length - c->upload.received;
+    ssize_t n = zc_loop_recv(&c->w->net.loop, &c->io, buf,
+                             left < sizeof(buf) ? (size_t)left : sizeof(buf));
+
+    return n > 0 ? zc_upload_write(&c->upload, buf, (size_t)n) : n;
+}
+
 bool zc_conn_receive_body(struct zc_conn *c)
 {
     struct zc_worker *w = c->w;
@@ -94,9 +106,14 @@ bool zc_conn_receive_body(struct zc_conn *c)
 
         if (!c->rd_ready)
             return false;
-        /* Spliced straight from the socket (readiness backends; a
-         * completion backend would hand the bytes over like zc_loop_recv). */
-        n = zc_upload_receive(&c->upload, w->net.zc, c->io.fd);
+        if (zc_loop_queued(&w->net.loop, &c->io) > 0) {
+            /* A completion backend (--loop uring) took these from the
+             * socket already: they come before what is still in it. */
+            n = receive_queued(c);
+        } else {
+            /* Spliced straight from the socket. */
+            n = zc_upload_receive(&c->upload, w->net.zc, c->io.fd);
+        }
         if (n == -EAGAIN) {
             c->rd_ready = false;
             return false;

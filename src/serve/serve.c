@@ -72,6 +72,11 @@ static void usage(FILE *out)
 "                          first turn of up to 2M, before the worker turns to\n"
 "                          its others (default 512k; 0: until the socket is\n"
 "                          full). Keeps long bodies from starving the others\n"
+"  --loop epoll|uring      event loop: epoll readiness (default), or io_uring\n"
+"                          completions (multishot accept and receive into\n"
+"                          provided buffers: no recv or epoll_wait per\n"
+"                          request); falls back to epoll where io_uring is\n"
+"                          refused, and says so\n"
 "  --mime-types FILE       Content-Type by extension, from FILE (mime.types\n"
 "                          format; default /etc/mime.types, else built-in)\n"
 "  --default-type TYPE     Content-Type of unknown extensions (default\n"
@@ -86,7 +91,8 @@ static void usage(FILE *out)
 "  -h, --help              this text\n"
 "\n"
 "On start it prints one line per listener, e.g.\n"
-"  zcopy serve: http://127.0.0.1:8080/ (root /srv/www, 2 threads, method auto)\n"
+"  zcopy serve: http://127.0.0.1:8080/ (root /srv/www, 2 threads, method auto,\n"
+"  loop epoll)\n"
 "SIGTERM or SIGINT: stop accepting, finish responses in flight, exit 0.\n"
 "SIGHUP: reopen the access log.\n", DEFAULT_LISTEN);
 }
@@ -124,7 +130,7 @@ enum {
     OPT_LISTING, OPT_MAX_CONN, OPT_HEADER_TO, OPT_KEEPALIVE_TO, OPT_SEND_TO,
     OPT_CACHE_VALID, OPT_CACHE_ENTRIES, OPT_DRAIN_TO, OPT_USER, OPT_UPLOAD,
     OPT_MAX_UPLOAD, OPT_NOTSENT_LOWAT, OPT_SEND_CHUNK, OPT_MIME_TYPES, OPT_DEFAULT_TYPE,
-    OPT_PRECOMPRESSED, OPT_CACHE_CONTROL, OPT_MAX_AGE,
+    OPT_PRECOMPRESSED, OPT_CACHE_CONTROL, OPT_MAX_AGE, OPT_LOOP,
 };
 
 static const struct option long_options[] = {
@@ -151,6 +157,7 @@ static const struct option long_options[] = {
     { "precompressed", required_argument, NULL, OPT_PRECOMPRESSED },
     { "cache-control", required_argument, NULL, OPT_CACHE_CONTROL },
     { "max-age", required_argument, NULL, OPT_MAX_AGE },
+    { "loop", required_argument, NULL, OPT_LOOP },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -308,6 +315,13 @@ static int parse_options(int argc, char **argv, struct zc_serve_config *cfg,
             cfg->notsent_lowat = (int)lowat;
             break;
         }
+        case OPT_LOOP:
+            if (!zc_loop_backend_named(optarg)) {
+                fprintf(stderr, "zcopy serve: bad --loop '%s' (epoll or uring)\n", optarg);
+                return -1;
+            }
+            cfg->loop = optarg;
+            break;
         case OPT_SEND_CHUNK:
             if (zc_cli_parse_size(optarg, &cfg->send_chunk) < 0) {
                 fprintf(stderr, "zcopy serve: bad --send-chunk '%s'\n", optarg);
@@ -513,8 +527,9 @@ int cmd_serve(int argc, char **argv)
         char url[128];
 
         zc_listen_format(&cfg.addrs[a], "http", url, sizeof(url));
-        printf("zcopy serve: %s (root %s, %u thread%s, method %s)\n", url, root_abs,
-               cfg.threads, cfg.threads == 1 ? "" : "s", zc_method_name(cfg.method));
+        printf("zcopy serve: %s (root %s, %u thread%s, method %s, loop %s)\n", url, root_abs,
+               cfg.threads, cfg.threads == 1 ? "" : "s", zc_method_name(cfg.method),
+               zc_loop_backend_name(&workers[0].net.loop));
     }
     fflush(stdout);
 

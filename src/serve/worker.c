@@ -89,7 +89,7 @@ int zc_worker_init(struct zc_worker *w, struct zc_serve_config *cfg, unsigned id
 {
     const struct zc_net_worker_config ncfg = {
         .who = "zcopy serve", .id = id, .method = cfg->method,
-        .send_chunk = cfg->send_chunk,
+        .send_chunk = cfg->send_chunk, .loop = cfg->loop,
         .max_conns = (cfg->max_connections + cfg->threads - 1) / cfg->threads,
         .drain_ms = cfg->drain_timeout_ms,
         .busy_reply = busy_reply, .busy_len = sizeof(busy_reply) - 1,

@@ -39,6 +39,7 @@ struct zc_serve_config {
     int64_t drain_timeout_ms;       /* SIGTERM: longest wait for responses */
     int notsent_lowat;              /* TCP_NOTSENT_LOWAT per client; 0: not set */
     uint64_t send_chunk;            /* file bytes per turn; 0: no limit */
+    const char *loop;               /* --loop: event loop backend name */
     struct zc_http_limits limits;
     const struct zc_mime *mime;
     struct zc_resp_opts resp;       /* caching headers, precompressed */

@@ -92,6 +92,10 @@ class Server:
         if listen:
             cmd += ["--listen", listen]
         cmd += list(args)
+        # ctest runs the serve tests a second time on the io_uring loop.
+        loop = os.environ.get("ZC_SERVE_LOOP")
+        if loop and "--loop" not in args:
+            cmd += ["--loop", loop]
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE,

@@ -59,7 +59,9 @@ trap cleanup EXIT INT TERM
 
 # The suite assumes Kafka's defaults with topic auto-creation; Redpanda runs
 # it with 4 partitions per auto-created topic, as here.
+# ZC_BROKER_LOOP=uring runs it on the io_uring event loop.
 "$ZCOPY" broker "$tmp/data" --listen 127.0.0.1:0 --threads 2 --partitions 4 \
+    ${ZC_BROKER_LOOP:+--loop "$ZC_BROKER_LOOP"} \
     > "$tmp/broker.out" 2> "$tmp/broker.err" &
 pid=$!
 i=0
@@ -69,6 +71,7 @@ while ! grep -q "kafka://" "$tmp/broker.out" 2>/dev/null; do
     sleep 0.1
 done
 addr=$(sed -n 's|.*kafka://\([^ ]*\) .*|\1|p' "$tmp/broker.out")
+echo "# $(cat "$tmp/broker.out")"
 
 cat > "$tmp/test.conf" <<EOF
 bootstrap.servers=$addr
