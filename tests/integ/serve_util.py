@@ -15,7 +15,9 @@ import sys
 import tempfile
 import time
 
-IO_TIMEOUT = 5.0
+# Per socket operation. No passing run waits it out (every exchange ends by
+# the server's close), so it can allow a loaded machine's stalls.
+IO_TIMEOUT = 15.0
 # How long a test waits for something that must happen (an exit, a cleanup,
 # a log line): generous for ASan on a loaded machine, since it only runs out
 # when the product is broken.
