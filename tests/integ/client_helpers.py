@@ -152,13 +152,18 @@ class ZcopyServe:
         self.proc.stdout.close()
 
 
+_held_ports = []
+
+
 def free_port():
-    """A loopback port nothing listens on (bound then released)."""
+    """A loopback port nothing listens on: bound and kept bound (not
+    listening, so a connection to it is refused) until the test exits.
+    Released at once, a server of a test running beside this one could get
+    it and answer."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    _held_ports.append(s)
+    return s.getsockname()[1]
 
 
 def run_in_pty(argv, timeout=RUN_TIMEOUT, cwd=None):

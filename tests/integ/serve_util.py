@@ -15,7 +15,13 @@ import sys
 import tempfile
 import time
 
-IO_TIMEOUT = 5.0
+# Per socket operation. No passing run waits it out (every exchange ends by
+# the server's close), so it can allow a loaded machine's stalls.
+IO_TIMEOUT = 15.0
+# How long a test waits for something that must happen (an exit, a cleanup,
+# a log line): generous for ASan on a loaded machine, since it only runs out
+# when the product is broken.
+SETTLE_TIMEOUT = 30.0
 
 _count = 0
 _failed = 0
@@ -100,7 +106,7 @@ class Server:
         self.lines = []
         self.urls = []
         self.stderr_text = ""           # what the server said, once stopped
-        deadline = time.monotonic() + 3 * IO_TIMEOUT
+        deadline = time.monotonic() + SETTLE_TIMEOUT
         fd = self.proc.stdout.fileno()
         buf = b""
         # os.read, not readline: a buffered reader would hide lines from select.
@@ -142,7 +148,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
         try:
-            self.proc.wait(timeout=IO_TIMEOUT)
+            self.proc.wait(timeout=SETTLE_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
         if self.proc.stderr and not self.proc.stderr.closed:
@@ -258,7 +264,7 @@ def request(srv, method, path, headers=(), version="1.1", close=True):
     return resps[0] if resps else None
 
 
-def wait_for(pred, timeout=IO_TIMEOUT, step=0.05):
+def wait_for(pred, timeout=SETTLE_TIMEOUT, step=0.05):
     """Poll pred() until true or timeout (bounded); returns its last value."""
     deadline = time.monotonic() + timeout
     while True:
@@ -268,10 +274,74 @@ def wait_for(pred, timeout=IO_TIMEOUT, step=0.05):
         time.sleep(step)
 
 
-def stop(srv, sig=signal.SIGTERM, timeout=IO_TIMEOUT):
+def stop(srv, sig=signal.SIGTERM, timeout=SETTLE_TIMEOUT):
     """Send sig, wait for exit; returns the exit code or None."""
     try:
         os.kill(srv.pid, sig)
         return srv.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
+
+
+# --- the server's end of a connection, seen in /proc/net/tcp ---------------
+# A sleep is no proof that a server read what was sent: on a loaded machine
+# under ASan it may not have been scheduled yet. The kernel's socket table is.
+
+TCP_ESTABLISHED, TCP_LISTEN = 1, 10
+
+
+def _tcp_table():
+    """(local port, remote port, state, bytes not yet read) of every TCP
+    socket in this network namespace."""
+    rows = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    rx = int(fields[4].split(":")[1], 16)
+                    rows.append((int(fields[1].rsplit(":", 1)[1], 16),
+                                 int(fields[2].rsplit(":", 1)[1], 16),
+                                 int(fields[3], 16), rx))
+        except FileNotFoundError:
+            pass
+    return rows
+
+
+def server_end(s):
+    """(state, unread bytes) of the server's socket for client socket s, or
+    None once it is gone."""
+    try:
+        ours, theirs = s.getsockname()[1], s.getpeername()[1]
+    except OSError:
+        return None                     # reset: nothing is left of it
+    for local, remote, state, rx in _tcp_table():
+        if local == theirs and remote == ours:
+            return state, rx
+    return None
+
+
+def wait_server_read(s, timeout=SETTLE_TIMEOUT):
+    """Wait until the server has accepted s and read everything sent on it:
+    what it read is then handled (the read and the handling are one event),
+    not still on its way. Returns whether that happened."""
+    def read_all():
+        end = server_end(s)
+        return end is not None and end[0] == TCP_ESTABLISHED and end[1] == 0
+    return wait_for(read_all, timeout, step=0.01)
+
+
+def wait_server_closed(s, timeout=SETTLE_TIMEOUT):
+    """Wait until the server has closed its end of s (it left ESTABLISHED or
+    is gone), even when unsent bytes keep its FIN from reaching s."""
+    def closed():
+        end = server_end(s)
+        return end is None or end[0] != TCP_ESTABLISHED
+    return wait_for(closed, timeout, step=0.05)
+
+
+def listening(port):
+    """Whether any socket listens on this port."""
+    return any(local == port and state == TCP_LISTEN
+               for local, _, state, _ in _tcp_table())

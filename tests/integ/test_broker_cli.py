@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_util import (Broker, Reader, connect, fetch_body_v11, make_dir,  # noqa: E402
                          metadata_body_v4, parse_fetch_v11, parse_produce_v7, kstr,
                          produce_body, record_batch, recv_response, request)
-from serve_util import done, eq, ok, zcopy  # noqa: E402
+from serve_util import done, eq, ok, wait_server_read, zcopy  # noqa: E402
 
 METADATA, PRODUCE, FETCH = 3, 0, 1
 
@@ -106,7 +106,7 @@ def main():
         # the broker closes at once instead of answering after 30 s.
         c = connect(b)
         c.sendall(request(FETCH, 11, 9, fetch_body_v11("two", 0, 1, max_wait=30000)))
-        time.sleep(0.3)
+        ok(wait_server_read(c), "the fetch was read (and parked)")
         c.shutdown(socket.SHUT_WR)
         c.settimeout(10)
         try:
@@ -118,7 +118,9 @@ def main():
 
         # SIGTERM with a fetch parked for 30 s: answered at once, exit 0.
         s.sendall(request(FETCH, 11, 5, fetch_body_v11("two", 0, 1, max_wait=30000)))
-        time.sleep(0.3)
+        # A stopping broker finishes the requests it has read and closes the
+        # rest: SIGTERM only once this one is read, not after a sleep.
+        ok(wait_server_read(s), "the fetch was read (and parked) before SIGTERM")
         t0 = time.monotonic()
         b.proc.send_signal(15)
         corr, body = recv_response(s)

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_util import (Broker, Reader, connect, kbytes, kstr, make_dir,  # noqa: E402
                          metadata_body_v4, produce_body, record_batch, recv_response,
                          request)
-from serve_util import done, eq, ok  # noqa: E402
+from serve_util import done, eq, ok, wait_for  # noqa: E402
 
 PRODUCE, METADATA, OFFSET_COMMIT, OFFSET_FETCH, FIND_COORDINATOR = 0, 3, 8, 9, 10
 DELETE_TOPICS = 20
@@ -36,6 +36,35 @@ def rt(s, key, version, body, corr=1):
 
 def answered_within(s, seconds):
     return bool(select.select([s], [], [], seconds)[0])
+
+
+def described(s, group):
+    """(state, [member ids]) of @group by DescribeGroups v0 on connection @s
+    (no TAP line: it is polled)."""
+    s.sendall(request(DESCRIBE, 0, 77, struct.pack(">i", 1) + kstr(group)))
+    r = Reader(recv_response(s)[1])
+    r.i32()
+    r.i16()
+    r.string()
+    state = r.string()
+    r.string()
+    r.string()
+    members = []
+    for _ in range(r.i32()):
+        members.append(r.string())
+        r.string()
+        r.string()
+        r.bytes()
+        r.bytes()
+    return state, members
+
+
+def wait_described(s, group, state, members):
+    """Wait until the broker has taken a JoinGroup sent on another connection
+    (the group's state and member count say so): a sleep cannot tell, and
+    whatever the test does next would meet the group before it."""
+    return wait_for(lambda: (lambda d: d[0] == state and len(d[1]) == members)(
+        described(s, group)), step=0.02)
 
 
 def join_body(version, member, meta=b"M", group=GROUP):
@@ -123,10 +152,12 @@ def main():
         # A second member joins (v3, no MEMBER_ID_REQUIRED): it waits for a
         # to rejoin, and meanwhile nothing else waits for it.
         bconn = connect(b)
+        c = connect(b)
         bconn.sendall(request(JOIN, 3, 5, join_body(3, "", b"meta-B")))
+        ok(wait_described(c, GROUP, "PreparingRebalance", 2),
+           "the newcomer's JoinGroup starts a rebalance with two members")
         ok(not answered_within(bconn, 0.5), "the newcomer's JoinGroup waits")
         eq(rt(a, HEARTBEAT, 0, hb).i16(), 27, "a's heartbeat, promptly: REBALANCE_IN_PROGRESS")
-        c = connect(b)
         r = rt(c, DESCRIBE, 0, struct.pack(">i", 1) + kstr(GROUP))
         r.i32()
         eq((r.i16(), r.string(), r.string()), (0, GROUP, "PreparingRebalance"),
@@ -144,6 +175,7 @@ def main():
         # withdrawn, the member stays until its session ends (as in Kafka).
         d = connect(b)
         d.sendall(request(JOIN, 1, 9, join_body(1, "", b"meta-D")))
+        ok(wait_described(c, GROUP, "PreparingRebalance", 3), "third member joined")
         ok(not answered_within(d, 0.3), "third member waits")
         d.close()
         a.sendall(request(JOIN, 1, 13, join_body(1, ida, b"meta-A")))
@@ -217,6 +249,9 @@ def main():
         eq(j["gen"], 1, "stop-g: first member in generation 1")
         f = connect(b)
         f.sendall(request(JOIN, 3, 12, join_body(3, "", b"meta-F", group="stop-g")))
+        # A stopping broker answers the requests it has taken: wait for it
+        # to take this one before SIGTERM.
+        ok(wait_described(c, "stop-g", "PreparingRebalance", 2), "stop-g: second member joined")
         ok(not answered_within(f, 0.3), "stop-g: second member waits")
         b.proc.send_signal(signal.SIGTERM)
         got, resp = recv_response(f)

@@ -21,7 +21,7 @@ from serve_util import done, eq, ok, skip_all  # noqa: E402
 try:
     import confluent_kafka
     from confluent_kafka import Consumer, KafkaError, Producer
-    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin import AdminClient, NewTopic
 except ImportError:
     skip_all("python3-confluent-kafka is not installed")
 
@@ -74,20 +74,28 @@ def parts(c):
 
 
 def split_and_take_over(b):
-    produce(b, "split", 40)
+    # The messages come once the group has settled. Before, a member that
+    # joined after the other's initial delay (a slow machine) left the first
+    # one all four partitions for a generation, and what it read of them
+    # then was read again from offset 0 by the second: "every message once"
+    # failed without any fault of the broker's.
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    fs = admin.create_topics([NewTopic("split", 4, 1)], request_timeout=LIMIT)
+    ok(fs["split"].result(LIMIT) is None, "topic split created, empty")
     a, c = consumer(b, "split-g"), consumer(b, "split-g")
     a.subscribe(["split"])
     c.subscribe(["split"])
+    ok(poll_until([a, c], lambda: len(parts(a)) == 2 and len(parts(c)) == 2),
+       "two members: two partitions each")
+    produce(b, "split", 40)
     got = []
-    ok(poll_until([a, c], lambda: len(parts(a)) == 2 and len(parts(c)) == 2 and len(got) >= 40,
-                  got), "two members: two partitions each, all 40 consumed")
+    ok(poll_until([a, c], lambda: len(got) >= 40, got), "all 40 consumed")
     eq(sorted(parts(a) + parts(c)), [0, 1, 2, 3], "the assignments cover the topic once")
     eq(values(got), list(range(40)), "every message once across the two members")
     a.commit(asynchronous=False)
     c.commit(asynchronous=False)
 
     # ListGroups and DescribeGroups, as admin tools use them.
-    admin = AdminClient({"bootstrap.servers": b.bootstrap})
     groups = {g.id: g for g in admin.list_groups(timeout=10)}
     ok("split-g" in groups, "ListGroups lists the group")
     if "split-g" in groups:
@@ -169,7 +177,11 @@ def session_timeout_expels(b):
         ok(poll_until([c], lambda: len(parts(c)) == 4, limit=SESSION_MS / 1000 + 20),
            "the stopped member is expelled; the other takes all 4")
         waited = time.monotonic() - t0
-        ok(waited >= SESSION_MS / 1000 - 1,
+        # Counted from SIGSTOP, but the session runs from the member's last
+        # heartbeat, which a loaded machine may have delayed: 2 s of slack
+        # (an early expulsion - at the first missed heartbeat, or a unit
+        # mix-up - is far sooner).
+        ok(waited >= SESSION_MS / 1000 - 2,
            "not before its session timeout (%.1f s)" % waited)
         c.close()
     finally:

@@ -35,7 +35,9 @@ def produce_until_killed(b, acks, tag):
             with lock:
                 acked[msg.offset()] = msg.value()
 
-    deadline, i, killed = time.monotonic() + 10, 0, False
+    # Generous: 2000 acknowledgements take well under a second on a quiet
+    # machine, but the ASan build on a loaded one may need many.
+    deadline, i, killed = time.monotonic() + 30, 0, False
     while time.monotonic() < deadline:
         try:
             p.produce("k", value=b"%s-%d-" % (tag, i) + b"x" * (i % 300),

@@ -67,7 +67,7 @@ pid=$!
 i=0
 while ! grep -q "kafka://" "$tmp/broker.out" 2>/dev/null; do
     i=$((i + 1))
-    [ $i -gt 100 ] && { echo "not ok 1 - broker did not start"; cat "$tmp/broker.err"; exit 1; }
+    [ $i -gt 300 ] && { echo "not ok 1 - broker did not start"; cat "$tmp/broker.err"; exit 1; }
     sleep 0.1
 done
 addr=$(sed -n 's|.*kafka://\([^ ]*\) .*|\1|p' "$tmp/broker.out")
@@ -80,7 +80,12 @@ EOF
 
 # One runner per test: the runner kills itself when a test times out, which
 # would take the rest of the list with it. -E: no sockem (socket fault
-# injection) tests; -Q: quick mode, fewer messages.
+# injection) tests; -Q: quick mode, fewer messages. CI=true always, as the
+# project's CI sets it: the suite then reports its wall-clock assertions
+# (0001's "instance under 999 ms", 0053's stats interval +-25%) as warnings,
+# allows longer timeouts, and 0055 (latency) skips itself. Without it a
+# local run applied them strictly (under ASan on a loaded machine it could
+# fail on time alone) and ran otherwise than CI.
 echo "# librdkafka $version tests against $addr"
 n=0
 failed=0
@@ -88,7 +93,7 @@ failed=0
 for t in $tests; do
     n=$((n + 1))
     (cd "$src/tests" && LD_LIBRARY_PATH="$src/src:$src/src-cpp" \
-        RDKAFKA_TEST_CONF="$tmp/test.conf" TESTS="$t" TEST_KAFKA_VERSION=2.4.0 \
+        RDKAFKA_TEST_CONF="$tmp/test.conf" TESTS="$t" TEST_KAFKA_VERSION=2.4.0 CI=true \
         timeout 300 ./test-runner -p1 -E -Q) > "$tmp/one.log" 2>&1
     rc=$?
     cat "$tmp/one.log" >> "$tmp/run.log"

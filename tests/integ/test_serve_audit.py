@@ -20,9 +20,9 @@ import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_util import (Server, done, eq, exchange, make_root, ok,  # noqa: E402
-                        parse_responses, recv_until_close, request, stop,
-                        wait_for, write)
+from serve_util import (Server, done, eq, exchange, listening, make_root,  # noqa: E402
+                        ok, parse_responses, recv_until_close, request, stop,
+                        wait_for, wait_server_read, write)
 
 root = make_root()
 os.chmod(root, 0o755)                   # --user nobody must be able to search it
@@ -129,7 +129,9 @@ def test_half_closed_client(srv):
             time.sleep(0.05)
         finally:
             os.kill(srv.pid, signal.SIGCONT)
-        data, closed = recv_until_close(s, timeout=2)
+        # Well under the 30 s keep-alive timeout that a server which missed
+        # the FIN would wait for, and generous for ASan on a loaded machine.
+        data, closed = recv_until_close(s, timeout=15)
         s.close()
         r = parse_responses(data)
         eq(r[0].body if r else None, b"hello\n", "half-closed client answered (%d)" % attempt)
@@ -158,7 +160,7 @@ def test_removed_root():
         # The cached entry may be served until it is revalidated; after that
         # the file is gone. Either way the server keeps answering.
         st = wait_for(lambda: (request(srv, "GET", "/x.txt") or None) and
-                      request(srv, "GET", "/x.txt").status == 404, timeout=5)
+                      request(srv, "GET", "/x.txt").status == 404)
         ok(st, "removed root: 404")
         st = request(srv, "GET", "/").status
         ok(st in (403, 404), "removed root: / is %d (no index, no listing)" % st)
@@ -192,7 +194,9 @@ def test_concurrent_put_get():
 
         def writer():
             i = 0
-            while time.monotonic() < stop_at:
+            # A few of each version even when the machine is too slow to
+            # start this thread within the second.
+            while i < 4 or time.monotonic() < stop_at:
                 body = b if i % 2 else a
                 raw = (b"PUT /f.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                        b"Content-Length: %d\r\n\r\n" % len(body)) + body
@@ -203,7 +207,10 @@ def test_concurrent_put_get():
 
         t = threading.Thread(target=writer)
         t.start()
-        while time.monotonic() < stop_at:
+        gets = 0
+        # GETs for as long as PUTs go on, so the two always overlap.
+        while t.is_alive() or gets == 0:
+            gets += 1
             r = request(srv, "GET", "/f.bin")
             if r is None or r.status != 200 or r.body not in (a, b):
                 bad.append(r.status if r else None)
@@ -221,9 +228,13 @@ def test_sigterm_during_upload():
         s = srv.connect()
         s.sendall(b"PUT /up.bin HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body)
                   + body[:1000])
-        time.sleep(0.2)
+        # Not a sleep: a server that has not read the head yet at SIGTERM
+        # closes the connection as idle, and one that has not taken the
+        # signal yet when the rest arrives answers as if not stopping.
+        ok(wait_server_read(s), "upload in flight: the server read its head")
         os.kill(srv.pid, signal.SIGTERM)
-        time.sleep(0.2)
+        ok(wait_for(lambda: not listening(srv.port)),
+           "SIGTERM taken: the worker closed its listener")
         s.sendall(body[1000:])
         data, closed = recv_until_close(s)
         s.close()
@@ -238,9 +249,9 @@ def test_sigterm_during_upload():
     with Server(scratch, "--threads", "1", "--upload", "--drain-timeout", "1") as srv:
         s = srv.connect()
         s.sendall(b"PUT /cut.bin HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc")
-        time.sleep(0.2)
+        ok(wait_server_read(s), "unfinished upload in flight: the server read its head")
         os.kill(srv.pid, signal.SIGTERM)
-        data, closed = recv_until_close(s, timeout=5)
+        data, closed = recv_until_close(s, timeout=30)
         s.close()
         ok(closed, "unfinished upload closed at the drain deadline")
         eq(srv.proc.wait(timeout=10), 0, "exit 0 after the drain deadline")
@@ -294,7 +305,9 @@ def test_upload_enospc_and_abort():
             with srv.connect() as s:
                 s.sendall(b"PUT /keep.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"
                           + b"n" * 500)
-                time.sleep(0.2)
+                # Cut only once the server holds the first bytes (in its
+                # temporary): else the check below passes before it starts.
+                ok(wait_server_read(s), "upload to be cut: the server read its first bytes")
             ok(wait_for(lambda: sorted(os.listdir(scratch)) ==
                         (["keep.txt", "tiny"] if mounted else ["keep.txt"]) and
                         open(os.path.join(scratch, "keep.txt"), "rb").read() == b"old\n"),

@@ -10,12 +10,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_util import (Server, done, eq, make_root, ok, skip_all,  # noqa: E402
-                        wait_for, zcopy)
+from serve_util import (SETTLE_TIMEOUT, Server, done, eq, make_root, ok,  # noqa: E402
+                        skip_all, wait_for, zcopy)
 
 if not shutil.which("ss"):
     skip_all("ss (iproute2) not installed")
@@ -43,16 +42,18 @@ def stalled_notsent(*args):
         s = socket.create_connection((srv.host, srv.port), 5)
         try:
             s.sendall(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
-            last = [None]
+            seen = []
 
+            # Settled: the same non-zero count three times over half a
+            # second. Zero is the count before the server has started
+            # sending (a loaded machine may take a while); one repeat could
+            # be a pause of the server between two writes.
             def settled():
-                n = notsent(srv.port)
-                same = n is not None and n == last[0]
-                last[0] = n
-                return same
-            time.sleep(0.2)
-            wait_for(settled, timeout=5, step=0.2)
-            return last[0]
+                seen.append(notsent(srv.port))
+                last = seen[-3:]
+                return len(last) == 3 and bool(last[0]) and last.count(last[0]) == 3
+            wait_for(settled, timeout=SETTLE_TIMEOUT, step=0.25)
+            return seen[-1]
         finally:
             s.close()
 

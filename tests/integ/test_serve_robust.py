@@ -15,8 +15,9 @@ import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_util import (Server, done, eq, make_root, ok, parse_responses,  # noqa: E402
-                        pattern, recv_until_close, request, stop, wait_for, write)
+from serve_util import (SETTLE_TIMEOUT, Server, done, eq, make_root, ok,  # noqa: E402
+                        parse_responses, pattern, recv_until_close, request, stop,
+                        wait_for, wait_server_closed, write)
 
 root = make_root()
 os.chmod(root, 0o755)
@@ -103,8 +104,11 @@ def test_send_timeout():
         s = srv.connect(timeout=10)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-        # Read nothing while the server's deadline passes (twice over).
-        time.sleep(2.5)
+        # Read nothing until the server has dropped the stalled reader. Its
+        # FIN waits behind the unsent bytes, so the kernel's view of the
+        # server's end says when; reading any earlier (a fixed sleep on a
+        # slow machine) would let the transfer go on.
+        ok(wait_server_closed(s), "server closed its end while the reader stalled")
         data, closed = recv_until_close(s, limit=2 * BIG, timeout=10)
         s.close()
         ok(closed and len(data) < BIG, "stalled reader dropped (%d bytes)" % len(data))
@@ -188,7 +192,7 @@ def test_garbage():
                     pass
                 # A few KiB is a full answer: a server looping on the same
                 # bad bytes fails fast instead of filling memory.
-                data, closed = recv_until_close(s, limit=1 << 20, timeout=5)
+                data, closed = recv_until_close(s, limit=1 << 20, timeout=15)
             for r in parse_responses(data):
                 statuses[r.status] = statuses.get(r.status, 0) + 1
             problems += ["#%d %r: %s" % (i, raw[:40], p)
@@ -224,7 +228,7 @@ def test_emfile():
         ok(srv.alive(), "server alive at EMFILE")
         for s in socks:
             s.close()
-        ok(wait_for(lambda: (request(srv, "GET", "/a.txt") or None) and True, timeout=10),
+        ok(wait_for(lambda: (request(srv, "GET", "/a.txt") or None) and True),
            "serves again once fds are free")
 
 
@@ -249,7 +253,7 @@ def test_sigterm_drain():
         ok(closed, "idle keep-alive connection closed on SIGTERM")
         idle.close()
         try:
-            code = srv.proc.wait(timeout=10)
+            code = srv.proc.wait(timeout=SETTLE_TIMEOUT)
         except Exception:
             code = None
         eq(code, 0, "exit status 0 after SIGTERM")
@@ -265,7 +269,7 @@ LINE = re.compile(r'^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d
                   r'"GET /a\.txt\?q=1 HTTP/1\.1" 200 7 "http://ref/" "zc-test/1\.0 \\x22q\\x22"$')
 
 
-def stderr_says(srv, line, timeout=5):
+def stderr_says(srv, line, timeout=SETTLE_TIMEOUT):
     """Read the running server's stderr until @line appears (bounded)."""
     fd = srv.proc.stderr.fileno()
     seen = b""
@@ -296,11 +300,11 @@ def test_access_log():
                     return f.read().splitlines()
             except FileNotFoundError:
                 return []
-        got = wait_for(lambda: lines(log), timeout=5)
+        got = wait_for(lambda: lines(log))
         eq(len(got), 1, "one line written (buffered, flushed within a second)")
         ok(got and LINE.match(got[0]), "combined format: %r" % (got[0] if got else None))
         request(srv, "GET", "/missing")
-        wait_for(lambda: len(lines(log)) >= 2, timeout=5)
+        wait_for(lambda: len(lines(log)) >= 2)
         ok(len(lines(log)) == 2 and '"GET /missing HTTP/1.1" 404 ' in lines(log)[1],
            "404 logged")
         os.rename(log, log + ".1")
@@ -312,7 +316,7 @@ def test_access_log():
         ok(os.path.exists(log), "SIGHUP reopened the log")
         request(srv, "GET", "/a.txt?q=1",
                 headers=[("Referer", "http://ref/"), ("User-Agent", 'zc-test/1.0 "q"')])
-        new = wait_for(lambda: lines(log), timeout=5)
+        new = wait_for(lambda: lines(log))
         ok(len(new) == 1 and LINE.match(new[0]), "after SIGHUP lines go to the new file")
         eq(len(lines(log + ".1")), 2, "rotated file kept its lines")
         ok(srv.alive(), "server alive after SIGHUP")

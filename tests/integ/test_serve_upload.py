@@ -5,16 +5,19 @@ inside the root, and uploads are refused without --upload."""
 import os
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (Server, done, eq, exchange, make_root, ok,  # noqa: E402
-                        pattern, recv_until_close, request, wait_for, write)
+                        pattern, recv_until_close, request, wait_for,
+                        wait_server_read, write)
 
 root = make_root()
 os.mkdir(os.path.join(root, "sub"))
-os.symlink("/tmp", os.path.join(root, "out"))
+# Outside the root, and private: the shared /tmp may hold an escape.bin of a
+# test running beside this one.
+outside = make_root()
+os.symlink(outside, os.path.join(root, "out"))
 write(root, "keep.txt", b"old contents\n")
 
 
@@ -119,14 +122,16 @@ with Server(root, "--upload", "--max-upload", "32M", "--threads", "1",
         eq(r and r.status, 400, "PUT %s: 400" % path)
     r = put(srv, "/out/escape.bin", b"x")
     eq(r and r.status, 403, "PUT through a symlink leaving the root: 403")
-    ok(not os.path.exists("/tmp/escape.bin"), "nothing written outside the root")
+    ok(not os.listdir(outside), "nothing written outside the root")
 
     # A client that dies mid-body leaves nothing, under any name.
     before = listing()
     with srv.connect() as s:
         s.sendall(b"PUT /aborted.bin HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n"
                   + b"z" * 300000)
-        time.sleep(0.2)
+        # Cut only once the server holds the bytes (in its temporary):
+        # else the check below could pass before it even started.
+        ok(wait_server_read(s), "upload to be cut: the server read what was sent")
     ok(wait_for(lambda: listing() == before), "aborted upload: no file, no temporary")
     ok(srv.alive(), "server alive after an aborted upload")
 

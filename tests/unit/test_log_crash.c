@@ -1,10 +1,12 @@
 /* test_log_crash.c - kill -9 at random instants: a child appends (both
  * modes, every flush policy in turn) and reports each acknowledged append
- * through a pipe; the parent SIGKILLs it after a random delay, reopens the
- * log (recovery) and checks that every acknowledged append is there, at the
- * offset it was given, and that the log is a clean prefix (contiguous
- * offsets, every CRC good). The same directory is used by every iteration,
- * so a kill can also land in the child's own recovery. */
+ * through a pipe; the parent SIGKILLs it after a random delay or a random
+ * number of acknowledgements, reopens the log (recovery) and checks that
+ * every acknowledged append is there, at the offset it was given, and that
+ * the log is a clean prefix (contiguous offsets, every CRC good). The same
+ * directory is used by every iteration, so a kill can also land in the
+ * child's own recovery. */
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -103,8 +105,25 @@ int main(void)
             child(dir, iter, fds[1], next_tag);
         }
         close(fds[1]);
-        /* Kill anywhere in 0-40 ms: during open and recovery, or appends. */
-        usleep((useconds_t)(rand_r(&seed) % 40000));
+        if (iter / 8 % 2 == 0) {
+            /* Kill anywhere in 0-40 ms: during open and recovery, or appends
+             * (on a machine short of CPU, often before any append). */
+            usleep((useconds_t)(rand_r(&seed) % 40000));
+        } else {
+            /* Kill after the child's k-th acknowledgement of this run and up
+             * to 2 ms more (mid-append): appends are exercised however slow
+             * the machine; every mode and flush policy gets both kinds. */
+            unsigned k = 10 + (unsigned)rand_r(&seed) % 291;
+            struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+
+            for (unsigned got = 0; got < k && nacks < T_ARRAY_SIZE(acks); got++) {
+                if (poll(&pfd, 1, 60000) <= 0 || read(fds[0], &a, sizeof(a)) != sizeof(a))
+                    break;              /* the child failed (its status says) */
+                acks[nacks++] = a;
+                next_tag = a.tag + 1;
+            }
+            usleep((useconds_t)(rand_r(&seed) % 2000));
+        }
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         kills += WIFSIGNALED(status);
