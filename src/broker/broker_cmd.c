@@ -297,7 +297,7 @@ int cmd_broker(int argc, char **argv)
     atomic_bool stop;
     unsigned inited = 0, started = 0;
     struct timespec tick = { 1, 0 };
-    int status = 1, ret;
+    int status = 1, ret, claimed = -1;
     char url[160];
     sigset_t sigs;
 
@@ -318,7 +318,7 @@ int cmd_broker(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    ret = zc_listen_claim(&o.listen);
+    ret = zc_listen_claim(&o.listen, &claimed);
     zc_listen_format(&o.listen, NULL, url, sizeof(url));
     if (ret < 0) {
         fprintf(stderr, WHO ": cannot listen on %s: %s\n", url, strerror(-ret));
@@ -326,11 +326,14 @@ int cmd_broker(int argc, char **argv)
     }
     if (!o.advertise_set && default_advertise(&o) < 0) {
         fprintf(stderr, WHO ": no host name to advertise: use --advertise\n");
+        close(claimed);
         return 1;
     }
     ws.v = calloc(o.threads, sizeof(*ws.v));
-    if (!ws.v)
+    if (!ws.v) {
+        close(claimed);
         return 1;
+    }
     b.cfg = &o.cfg;
     b.on_append = notify_append;
     b.on_append_arg = &ws;
@@ -351,6 +354,8 @@ int cmd_broker(int argc, char **argv)
         }
     }
     ws.n = inited;
+    close(claimed);                     /* the listeners hold the port now */
+    claimed = -1;
     if (o.user && zc_cli_drop_privileges(WHO, o.user) < 0)
         goto out;
     ret = zc_log_open(o.cfg.dir, &o.cfg.log, &b.log);
@@ -402,6 +407,8 @@ int cmd_broker(int argc, char **argv)
         if (zc_net_worker_join(&ws.v[t].nw))
             status = 1;
 out:
+    if (claimed >= 0)
+        close(claimed);
     for (unsigned t = 0; t < inited; t++)
         zc_bworker_destroy(&ws.v[t]);
     ws.n = 0;

@@ -93,10 +93,11 @@ int zc_listen_parse(const char *spec, struct zc_listen_addr *out)
     return 0;
 }
 
-int zc_listen_claim(struct zc_listen_addr *addr)
+int zc_listen_claim(struct zc_listen_addr *addr, int *held)
 {
     int one = 1, fd, ret = 0;
 
+    *held = -1;
     fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
@@ -112,7 +113,11 @@ int zc_listen_claim(struct zc_listen_addr *addr)
         if (getsockname(fd, (struct sockaddr *)&addr->sa, &addr->len) < 0)
             ret = -errno;
     }
-    close(fd);
+    if (ret < 0) {
+        close(fd);
+        fd = -1;
+    }
+    *held = fd;
     return ret;
 }
 

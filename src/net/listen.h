@@ -20,8 +20,12 @@ int zc_listen_parse(const char *spec, struct zc_listen_addr *out);
  * pick a free port (written back into @addr). The check binds without
  * SO_REUSEPORT: otherwise a server already on the port with SO_REUSEPORT
  * and the same uid (nginx reuseport, another zcopy) would silently share
- * our connections. Return: 0, or -EADDRINUSE / -errno. */
-int zc_listen_claim(struct zc_listen_addr *addr);
+ * our connections. The claiming socket stays bound (not listening) in
+ * *@held until the caller has opened its listeners and closes it: were it
+ * closed at once, another process binding port 0 could be given the same
+ * port before our listeners took it, and share it with them.
+ * Return: 0, or -EADDRINUSE / -errno (*@held is then -1). */
+int zc_listen_claim(struct zc_listen_addr *addr, int *held);
 
 /* zc_listen_open - a non-blocking listening socket with SO_REUSEPORT bound
  * to @addr. When @addr's port is 0 the kernel picks one and @addr is updated

@@ -97,6 +97,15 @@ static void usage(FILE *out)
 "SIGHUP: reopen the access log.\n", DEFAULT_LISTEN);
 }
 
+static void release_claims(int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
 static int parse_seconds(const char *s, int64_t *ms)
 {
     char *end;
@@ -383,6 +392,7 @@ int cmd_serve(int argc, char **argv)
     static char max_age_value[32];
     struct zc_listen_addr inherited_addrs[ZC_SERVE_MAX_LISTEN];
     int inherited[ZC_SERVE_MAX_LISTEN], ninherited;
+    int claimed[ZC_SERVE_MAX_LISTEN];
     struct start_options so = { .root = "." };
     char root_abs[PATH_MAX];
     struct zc_worker *workers = NULL;
@@ -399,6 +409,7 @@ int cmd_serve(int argc, char **argv)
         .max_upload = (uint64_t)1 << 30, .notsent_lowat = 64 << 10,
         .send_chunk = 512 << 10, .resp.expires_s = -1,
     };
+    memset(claimed, -1, sizeof(claimed));   /* every entry -1: none held */
     if (parse_options(argc, argv, &cfg, &so) < 0)
         return 2;
     cfg.resp.cache_control = so.cache_control;
@@ -472,7 +483,7 @@ int cmd_serve(int argc, char **argv)
     if (!workers)
         goto out;
     for (unsigned a = 0; a < cfg.naddrs && ninherited == 0; a++) {
-        ret = zc_listen_claim(&cfg.addrs[a]);
+        ret = zc_listen_claim(&cfg.addrs[a], &claimed[a]);
         if (ret < 0) {
             char url[128];
 
@@ -510,6 +521,7 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
     }
+    release_claims(claimed, ZC_SERVE_MAX_LISTEN);  /* the listeners hold the ports now */
     if (so.user && zc_cli_drop_privileges("zcopy serve", so.user) < 0)
         goto out;
 
@@ -555,6 +567,7 @@ join:
             status = 1;
     }
 out:
+    release_claims(claimed, ZC_SERVE_MAX_LISTEN);
     for (unsigned t = 0; t < inited; t++)
         zc_worker_destroy(&workers[t]);
     free(workers);
