@@ -60,14 +60,6 @@ static int uring_poll(struct zc_loop *loop, int timeout_ms)
     return -ENOSYS;
 }
 
-const struct zc_loop_backend zc_loop_backend_uring = {
-    .name = "uring",
-    .init = uring_init,
-    .destroy = uring_destroy,
-    .watch = uring_watch,
-    .poll = uring_poll,
-};
-
 #else /* ZC_HAVE_URING */
 
 #include <liburing.h>
@@ -128,6 +120,7 @@ struct uring_state {
     int next_bid[BUF_COUNT];
     unsigned free_bufs;
     uint64_t gen;
+    int last_accepted;              /* the fd uring_accept handed out last */
     struct link all, starved, fire, level, resync;
 };
 
@@ -226,46 +219,53 @@ static void sync_io(struct uring_state *s, struct uring_io *u)
                        u->nfds < ACCEPT_PAUSE;
     unsigned mask = wanted_poll_mask(u);
     bool multi = (u->interest & ZC_EV_EDGE) != 0;
+    bool no_sqe = false;                /* the SQ was full and could not be submitted */
     struct io_uring_sqe *sqe;
 
-    if (want_recv && !u->recv_armed && (sqe = get_sqe(s))) {
-        io_uring_prep_recv_multishot(sqe, u->fd, NULL, 0, 0);
-        sqe->flags |= IOSQE_BUFFER_SELECT;
-        sqe->buf_group = BUF_GROUP;
-        io_uring_sqe_set_data64(sqe, user_data(u, TAG_RECV));
-        u->recv_armed = true;
+    if (want_recv && !u->recv_armed) {
+        if ((sqe = get_sqe(s))) {
+            io_uring_prep_recv_multishot(sqe, u->fd, NULL, 0, 0);
+            sqe->flags |= IOSQE_BUFFER_SELECT;
+            sqe->buf_group = BUF_GROUP;
+            io_uring_sqe_set_data64(sqe, user_data(u, TAG_RECV));
+            u->recv_armed = true;
+        }
+        no_sqe |= !sqe;
     } else if (!want_recv && u->recv_armed && !u->recv_cancelling) {
         u->recv_cancelling = cancel(s, u, TAG_RECV);
+        no_sqe |= !u->recv_cancelling;
     }
 
-    if (want_accept && !u->accept_armed && (sqe = get_sqe(s))) {
-        io_uring_prep_multishot_accept(sqe, u->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, user_data(u, TAG_ACCEPT));
-        u->accept_armed = true;
+    if (want_accept && !u->accept_armed) {
+        if ((sqe = get_sqe(s))) {
+            io_uring_prep_multishot_accept(sqe, u->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            io_uring_sqe_set_data64(sqe, user_data(u, TAG_ACCEPT));
+            u->accept_armed = true;
+        }
+        no_sqe |= !sqe;
     } else if (!want_accept && u->accept_armed && !u->accept_cancelling) {
         u->accept_cancelling = cancel(s, u, TAG_ACCEPT);
+        no_sqe |= !u->accept_cancelling;
     }
 
-    if (u->poll_armed && !u->poll_cancelling && (mask != u->poll_mask || multi != u->poll_multi))
+    if (u->poll_armed && !u->poll_cancelling && (mask != u->poll_mask || multi != u->poll_multi)) {
         u->poll_cancelling = cancel(s, u, TAG_POLL);
-    else if (!u->poll_armed && mask && (sqe = get_sqe(s))) {
-        if (multi)
-            io_uring_prep_poll_multishot(sqe, u->fd, mask);
-        else
-            io_uring_prep_poll_add(sqe, u->fd, mask);
-        io_uring_sqe_set_data64(sqe, user_data(u, TAG_POLL));
-        u->poll_armed = true;
-        u->poll_mask = mask;
-        u->poll_multi = multi;
+        no_sqe |= !u->poll_cancelling;
+    } else if (!u->poll_armed && mask) {
+        if ((sqe = get_sqe(s))) {
+            if (multi)
+                io_uring_prep_poll_multishot(sqe, u->fd, mask);
+            else
+                io_uring_prep_poll_add(sqe, u->fd, mask);
+            io_uring_sqe_set_data64(sqe, user_data(u, TAG_POLL));
+            u->poll_armed = true;
+            u->poll_mask = mask;
+            u->poll_multi = multi;
+        }
+        no_sqe |= !sqe;
     }
-    /* The SQ was full and could not be submitted: try again next poll. */
-    if (((want_recv && !u->recv_armed) || (!want_recv && u->recv_armed && !u->recv_cancelling) ||
-         (want_accept && !u->accept_armed) ||
-         (!want_accept && u->accept_armed && !u->accept_cancelling) ||
-         (!u->poll_armed && mask) ||
-         (u->poll_armed && !u->poll_cancelling && (mask != u->poll_mask || multi != u->poll_multi))) &&
-        !linked(&u->resync))
-        link_add(&s->resync, &u->resync);
+    if (no_sqe && !linked(&u->resync))
+        link_add(&s->resync, &u->resync);   /* tried again at the next poll */
 }
 
 static void drop_queue(struct uring_state *s, struct uring_io *u)
@@ -336,6 +336,7 @@ static int uring_init(struct zc_loop *loop)
     link_init(&s->fire);
     link_init(&s->level);
     link_init(&s->resync);
+    s->last_accepted = -1;
     ret = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
     if (ret < 0) {
         free(s);
@@ -401,7 +402,10 @@ static int uring_watch(struct zc_loop *loop, struct zc_io *io, unsigned old,
             return -ENOMEM;
         u->io = io;
         u->fd = io->fd;
-        u->kind = kind_of(io->fd);
+        /* A connection this backend accepted is a connected stream socket:
+         * no getsockopt calls to find out. */
+        u->kind = io->fd == s->last_accepted ? KIND_RECV : kind_of(io->fd);
+        s->last_accepted = -1;
         u->fired_slot = -1;
         link_init(&u->starved);
         link_init(&u->fire);
@@ -555,6 +559,7 @@ static int uring_poll(struct zc_loop *loop, int timeout_ms)
     if (!s->enabled && (ret = enable(s)) < 0)
         return ret;
     s->gen++;
+    s->last_accepted = -1;              /* the hint holds within one dispatch */
     while (linked(&s->resync)) {
         struct uring_io *u = OWNER(s->resync.next, resync);
 
@@ -689,6 +694,7 @@ static int uring_accept(struct zc_loop *loop, struct zc_io *io, struct sockaddr_
         return ret;
     }
     fd = u->fds[u->fd_head];
+    s->last_accepted = fd;
     u->fd_head = (u->fd_head + 1) % ACCEPT_QUEUE;
     u->nfds--;
     sync_io(s, u);
@@ -713,15 +719,17 @@ static size_t uring_queued(struct zc_loop *loop, struct zc_io *io)
     return bytes - u->head_off;
 }
 
+#endif /* ZC_HAVE_URING */
+
 const struct zc_loop_backend zc_loop_backend_uring = {
     .name = "uring",
     .init = uring_init,
     .destroy = uring_destroy,
     .watch = uring_watch,
     .poll = uring_poll,
+#if ZC_HAVE_URING
     .recv = uring_recv,
     .accept = uring_accept,
     .queued = uring_queued,
+#endif
 };
-
-#endif /* ZC_HAVE_URING */

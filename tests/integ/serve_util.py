@@ -58,6 +58,16 @@ def zcopy():
     return path
 
 
+def refuses_option(root, option, bad_values):
+    """`zcopy serve ROOT OPTION VALUE` for each bad value: a usage error
+    (exit 2) whose message names the option."""
+    for bad in bad_values:
+        p = subprocess.run([zcopy(), "serve", root, "--listen", "127.0.0.1:0", option, bad],
+                           capture_output=True, text=True, timeout=30)
+        eq(p.returncode, 2, "%s %s refused" % (option, bad))
+        ok(option in p.stderr, "%s %s: says which option (%r)" % (option, bad, p.stderr[-200:]))
+
+
 def make_root():
     """A temporary document root, removed at exit."""
     root = tempfile.mkdtemp(prefix="zc-serve-")

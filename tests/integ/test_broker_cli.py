@@ -68,6 +68,7 @@ def main():
                        (["--flush", "sometimes"], "--flush sometimes"),
                        (["--segment-bytes", "12q"], "--segment-bytes 12q"),
                        (["--partitions", "0"], "--partitions 0"),
+                       (["--loop", "kqueue"], "--loop kqueue"),
                        ([], "no DIR")):
         d = [] if name == "no DIR" else [make_dir()]
         rc, _, err = run(*(d + args + ["--listen", "127.0.0.1:0"]))
@@ -76,7 +77,7 @@ def main():
     d = make_dir()
     with Broker(d, "--advertise", "10.1.2.3:9999", "--no-auto-create",
                 "--append", "mmap", "--fetch-method", "readwrite") as b:
-        ok("append mmap, fetch readwrite" in b.start_line, "start line names the modes")
+        ok("append mmap, fetch readwrite, loop " in b.start_line, "start line names the modes")
         rc, _, err = run(make_dir(), "--listen", "127.0.0.1:%d" % b.port)
         ok(rc == 1 and "cannot listen" in err, "a second broker on the same port: exit 1")
         s = connect(b)

@@ -18,7 +18,7 @@ import urllib.request
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (IO_TIMEOUT, Server, done, eq, make_root, ok,  # noqa: E402
-                        pattern, skip_all, write, zcopy)
+                        pattern, refuses_option, skip_all, write)
 
 if not shutil.which("strace"):
     skip_all("strace not installed")
@@ -84,10 +84,5 @@ largest = max((c for _, c in counts), default=None)
 ok(largest is not None and largest >= BODY - FIRST_TURN,
    "--send-chunk 0: a call may ask for the whole rest (largest %s)" % largest)
 
-for bad in ("-1", "x", "1Q"):
-    p = subprocess.run([zcopy(), "serve", root, "--listen", "127.0.0.1:0",
-                        "--send-chunk", bad], capture_output=True, text=True,
-                       timeout=10)
-    eq(p.returncode, 2, "--send-chunk %s refused" % bad)
-    ok("--send-chunk" in p.stderr, "--send-chunk %s: says which option" % bad)
+refuses_option(root, "--send-chunk", ("-1", "x", "1Q"))
 done()

@@ -13,8 +13,8 @@ import sys
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_util import (SETTLE_TIMEOUT, Server, done, eq, make_root, ok,  # noqa: E402
-                        skip_all, wait_for, zcopy)
+from serve_util import (SETTLE_TIMEOUT, Server, done, make_root, ok,  # noqa: E402
+                        refuses_option, skip_all, wait_for)
 
 if not shutil.which("ss"):
     skip_all("ss (iproute2) not installed")
@@ -73,10 +73,5 @@ one_m = stalled_notsent("--notsent-lowat", "1M")
 ok(one_m is not None and (256 << 10) < one_m <= (1 << 20) + (128 << 10),
    "--notsent-lowat 1M: about 1 MiB unsent (%s)" % one_m)
 
-for bad in ("-1", "2G", "x", "1Q"):
-    p = subprocess.run([zcopy(), "serve", root, "--listen", "127.0.0.1:0",
-                        "--notsent-lowat", bad], capture_output=True, text=True,
-                       timeout=10)
-    eq(p.returncode, 2, "--notsent-lowat %s refused" % bad)
-    ok("--notsent-lowat" in p.stderr, "--notsent-lowat %s: says which option" % bad)
+refuses_option(root, "--notsent-lowat", ("-1", "2G", "x", "1Q"))
 done()
